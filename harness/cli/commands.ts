@@ -1,0 +1,9 @@
+/**
+ * Every `tapedeck` command, in the order --help lists them. Add a command by
+ * writing harness/cli/<name>.ts that exports a yargs CommandModule and
+ * listing it here.
+ */
+import type { CommandModule } from "yargs";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
+export const commands: Array<CommandModule<any, any>> = [];

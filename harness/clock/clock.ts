@@ -1,0 +1,9 @@
+/**
+ * The run's notion of "now", in UTC epoch milliseconds. Replay plugs in a
+ * simulated clock driven by the event stream; live plugs in the wall clock.
+ * Everything time-based (budgets, breakers, cache TTLs, rate windows) reads
+ * this, never Date.now(), so that replay sees simulated days.
+ */
+export interface Clock {
+  now(): number;
+}
