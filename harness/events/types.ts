@@ -55,7 +55,7 @@ export type MarketEvent = OpenEvent | QuoteEvent | TradeEvent | BookEvent | News
 export interface EventSource {
   /** Markets known up front (for validation and reports); results are never exposed here. */
   describe(): Promise<{ name: string; hash: string; start: number; end: number; events: number | null; hasBidAsk: boolean }>;
-  /** Events in tie order. `fromSeq` skips the first events (resume). */
-  events(fromSeq?: number): AsyncIterable<MarketEvent[]>;
+  /** Events in tie order, in batches (a batch is only a transport unit; it carries no meaning). */
+  events(): AsyncIterable<MarketEvent[]>;
   close(): Promise<void>;
 }

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS runs (
   sim_start     BIGINT,
   sim_end       BIGINT,
   digest        VARCHAR,          -- sha256 of ordered decisions, fills and metrics
-  error         VARCHAR
+  error         VARCHAR,
+  checkpoint_ev BIGINT            -- every row with ev < checkpoint_ev is durably written
 );
 
 CREATE TABLE IF NOT EXISTS forecasts (
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS forecasts (
   abstained     BOOLEAN NOT NULL,
   abstain_reason VARCHAR,
   rationale     VARCHAR,
-  llm_call_id   VARCHAR
+  llm_call_id   VARCHAR,
+  ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
 CREATE TABLE IF NOT EXISTS decisions (
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS decisions (
   edge          DOUBLE,           -- net of fees and spread
   kelly_fraction DOUBLE,
   contracts     BIGINT NOT NULL,
-  reason        VARCHAR NOT NULL  -- why: "edge", or the risk rule that held
+  reason        VARCHAR NOT NULL  -- why: "edge", or the risk rule that held,
+  ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
 CREATE TABLE IF NOT EXISTS orders (
@@ -69,7 +72,8 @@ CREATE TABLE IF NOT EXISTS orders (
   status        VARCHAR NOT NULL, -- filled | partial | unfilled | rejected
   filled        BIGINT NOT NULL,
   fee_units     BIGINT NOT NULL,  -- order total, rounded up to the cent
-  reason        VARCHAR
+  reason        VARCHAR,
+  ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
 CREATE TABLE IF NOT EXISTS fills (
@@ -83,7 +87,8 @@ CREATE TABLE IF NOT EXISTS fills (
   price_units   BIGINT NOT NULL,
   contracts     BIGINT NOT NULL,
   fee_units     BIGINT NOT NULL,  -- this fill's fee, rounded up to $0.0001
-  liquidity     VARCHAR NOT NULL  -- taker | maker
+  liquidity     VARCHAR NOT NULL  -- taker | maker,
+  ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
 CREATE TABLE IF NOT EXISTS settlements (
@@ -95,7 +100,8 @@ CREATE TABLE IF NOT EXISTS settlements (
   no_contracts  BIGINT NOT NULL,
   cost_units    BIGINT NOT NULL,  -- what was paid for the position, fees included
   payout_units  BIGINT NOT NULL,
-  pnl_units     BIGINT NOT NULL
+  pnl_units     BIGINT NOT NULL,
+  ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
 CREATE TABLE IF NOT EXISTS equity (
@@ -104,7 +110,8 @@ CREATE TABLE IF NOT EXISTS equity (
   cash_units    BIGINT NOT NULL,
   positions_units BIGINT NOT NULL, -- open positions at cost
   equity_units  BIGINT NOT NULL,
-  ai_spend_nusd BIGINT NOT NULL DEFAULT 0
+  ai_spend_nusd BIGINT NOT NULL DEFAULT 0,
+  ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
 -- Long format: one row per (run, model, metric). model = '*' for the run as a whole.
