@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS decisions (
   edge          DOUBLE,           -- net of fees and spread
   kelly_fraction DOUBLE,
   contracts     BIGINT NOT NULL,
-  reason        VARCHAR NOT NULL  -- why: "edge", or the risk rule that held,
+  reason        VARCHAR NOT NULL, -- why: "edge", or the risk rule that held
   ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS fills (
   price_units   BIGINT NOT NULL,
   contracts     BIGINT NOT NULL,
   fee_units     BIGINT NOT NULL,  -- this fill's fee, rounded up to $0.0001
-  liquidity     VARCHAR NOT NULL  -- taker | maker,
+  liquidity     VARCHAR NOT NULL, -- taker | maker
   ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
 );
 
@@ -102,6 +102,17 @@ CREATE TABLE IF NOT EXISTS settlements (
   payout_units  BIGINT NOT NULL,
   pnl_units     BIGINT NOT NULL,
   ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
+);
+
+-- Each market's outcome as the run saw it at its settle event (what forecasts are scored against).
+CREATE TABLE IF NOT EXISTS outcomes (
+  run_id        VARCHAR NOT NULL,
+  ticker        VARCHAR NOT NULL,
+  category      VARCHAR,
+  close_time    BIGINT,
+  settle_ts     BIGINT NOT NULL,
+  result        VARCHAR,          -- yes | no | NULL (void)
+  ev            BIGINT
 );
 
 CREATE TABLE IF NOT EXISTS equity (
