@@ -4,6 +4,9 @@
  * listing it here.
  */
 import type { CommandModule } from "yargs";
+import { replayCommand } from "./replay.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
-export const commands: Array<CommandModule<any, any>> = [];
+export const commands: Array<CommandModule<any, any>> = [
+  replayCommand,
+];

@@ -6,4 +6,10 @@
  */
 export interface Clock {
   now(): number;
+  /**
+   * The event source delivered an event stamped `ts`. A simulated clock moves
+   * to it (never backwards); the wall clock ignores it. This is how replay
+   * time advances without the pipeline knowing which clock it has.
+   */
+  observe(ts: number): void;
 }

@@ -9,7 +9,7 @@ export class SimulatedClock implements Clock {
   now(): number {
     return this.#now;
   }
-  advanceTo(ts: number): void {
+  observe(ts: number): void {
     if (ts > this.#now) this.#now = ts;
   }
 }

@@ -5,4 +5,5 @@ export class WallClock implements Clock {
   now(): number {
     return Date.now();
   }
+  observe(): void {}
 }

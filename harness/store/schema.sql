@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS runs (
   config_json   VARCHAR NOT NULL,
   dataset_name  VARCHAR,
   dataset_hash  VARCHAR,
+  dataset_path  VARCHAR,          -- where it was read from (resume reopens it)
   code_version  VARCHAR,
   status        VARCHAR NOT NULL, -- running | completed | failed
   started_at    BIGINT NOT NULL,  -- wall time

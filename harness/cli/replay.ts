@@ -1,0 +1,94 @@
+/** `tapedeck replay -c <config> -d <dataset>`: one replay run into the results DB. */
+import type { CommandModule } from "yargs";
+import { DatasetError } from "../events/replaySource.ts";
+import { loadRunForResume, runReplay, type ReplayOutcome } from "../replay/runReplay.ts";
+import { DuckDbStore } from "../store/resultsStore.ts";
+import { ConfigError, loadRunConfig } from "../../strategies/runConfig.ts";
+import { CliError } from "./cliError.ts";
+import { dbOption } from "./dbOption.ts";
+import { replayProgressBar } from "./progress.ts";
+import { formatTable } from "./table.ts";
+
+interface ReplayArgs {
+  config?: string;
+  dataset?: string;
+  db: string;
+  resume?: string;
+  label?: string;
+  json: boolean;
+  progress: boolean;
+}
+
+export const replayCommand: CommandModule<object, ReplayArgs> = {
+  command: "replay",
+  describe: "Replay a recorded dataset through one config; results go to the results DB",
+  builder: (y) =>
+    y
+      .option("config", { alias: "c", type: "string", describe: "Run config JSON (see strategies/configs/)" })
+      .option("dataset", { alias: "d", type: "string", describe: "Dataset folder (with dataset.json)" })
+      .options(dbOption)
+      .option("resume", { type: "string", describe: "Continue an unfinished run by id (its config and dataset are reused)" })
+      .option("label", { type: "string", describe: "Free-text label stored with the run" })
+      .option("json", { type: "boolean", default: false, describe: "Print the outcome as JSON (for scripts); no progress bar" })
+      .option("progress", { type: "boolean", default: true, describe: "Show a progress bar on a terminal" })
+      .check((a) => {
+        if (!a.resume && (!a.config || !a.dataset)) throw new Error("replay needs -c <config> and -d <dataset> (or --resume <run>)");
+        return true;
+      })
+      .example("$0 replay -c strategies/configs/market.json -d datasets/sample", "score the market baseline on the bundled sample")
+      .example("$0 replay --resume market-20251107-120000-ab12cd", "continue a run that was interrupted") as never,
+  handler: async (args) => {
+    const outcome = await replayFromArgs(args);
+    if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\n`);
+  },
+};
+
+export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
+  const db = await DuckDbStore.open(args.db);
+  const bar = replayProgressBar(args.progress && !args.json);
+  try {
+    const { config, datasetDir } = args.resume
+      ? await loadRunForResume(db, args.resume)
+      : { config: loadRunConfig(args.config!), datasetDir: args.dataset! };
+    return await runReplay({
+      config,
+      datasetDir,
+      db,
+      ...(args.resume ? { resumeRunId: args.resume } : {}),
+      ...(args.label ? { label: args.label } : {}),
+      onProgress: (p) => bar.update(p),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DatasetError) throw new CliError(error.message, 2);
+    throw error;
+  } finally {
+    bar.stop();
+    db.close();
+  }
+}
+
+export function formatReplaySummary(o: ReplayOutcome, dbPath: string): string {
+  const models = [...new Set(o.metrics.map((m) => m.model))].sort((a, b) => (a === "*" ? 1 : b === "*" ? -1 : a.localeCompare(b)));
+  const get = (model: string, metric: string) => o.metrics.find((m) => m.model === model && m.metric === metric)?.value ?? null;
+  const perModel = formatTable(
+    ["model", "forecasts", "scored", "brier", "log loss", "skill vs mkt", "ECE", "accuracy"],
+    models
+      .filter((m) => m !== "*")
+      .map((m) => [m, get(m, "forecasts"), get(m, "scored"), get(m, "brier"), get(m, "log_loss"), get(m, "brier_skill"), get(m, "ece"), get(m, "accuracy")]),
+  );
+  const money = formatTable(
+    ["signals", "trades", "fees $", "P&L $", "ROI", "Sharpe (daily)", "max DD $", "AI $", "net $"],
+    [["signals", "trades", "fees_usd", "pnl_usd", "roi", "sharpe_daily", "max_drawdown_usd", "ai_spend_usd", "net_pnl_usd"].map((k) => get("*", k))],
+  );
+  return [
+    `run ${o.runId} ${o.status} on ${o.datasetName}: ${o.events.toLocaleString("en-US")} events in ${(o.wallMs / 1000).toFixed(2)} s (${Math.round(o.eventsPerSecond).toLocaleString("en-US")} ev/s), fill model ${o.fillModel}`,
+    "",
+    perModel,
+    "",
+    money,
+    "",
+    `digest ${o.digest ?? "-"}`,
+    `results in ${dbPath}`,
+  ].join("\n");
+}

@@ -1,0 +1,377 @@
+/**
+ * The replay EventSource: streams a dataset's Parquet tables through DuckDB in
+ * chunks and merges them into one time-ordered stream (tie order in
+ * types.ts). Memory stays bounded: DuckDB spills its per-table sorts to disk
+ * under a memory limit, and JavaScript holds one chunk per table at a time.
+ *
+ * Results never travel with the market rows: `open` events carry MarketInfo,
+ * which has no result field, and the result rides only on the `settle` event.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { DuckDBDataChunk, DuckDBResult } from "@duckdb/node-api";
+import { openDb, sqlString, type Db } from "../db/duckdb.ts";
+import type { Manifest, Result, TableName } from "../../datasets/format.ts";
+import { Manifest as ManifestSchema, MANIFEST_FILE } from "../../datasets/format.ts";
+import { readFileSync } from "node:fs";
+import { EVENT_TIE_ORDER, type EventSource, type MarketEvent, type MarketInfo } from "./types.ts";
+import type { Units } from "../money/money.ts";
+
+export interface ReplaySourceOptions {
+  /** Only replay these markets (and news); default all. */
+  tickers?: readonly string[];
+  /** Only replay events with start ≤ ts ≤ end. */
+  start?: number;
+  end?: number;
+  /** DuckDB memory limit for the per-table sorts, e.g. "256MB". */
+  memoryLimit?: string;
+}
+
+/** A market row as the engine needs it; the result stays inside this module until its settle event. */
+interface MarketRecord {
+  info: MarketInfo;
+  settleTs: number;
+  result: Result;
+}
+
+export class DatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatasetError";
+  }
+}
+
+export function readDatasetManifest(dir: string): Manifest {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) throw new DatasetError(`${path}: not a dataset (no ${MANIFEST_FILE}); create one with \`tapedeck import\``);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new DatasetError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DatasetError(`${path}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
+
+/** The dataset's identity for the runs table: sha256 over its tables' sha256s, in table order. */
+export function manifestHash(manifest: Manifest): string {
+  const h = createHash("sha256");
+  for (const [name, entry] of Object.entries(manifest.tables)) if (entry) h.update(`${name}:${entry.sha256}\n`);
+  return h.digest("hex");
+}
+
+const BATCH = 4096;
+
+export class ReplaySource implements EventSource {
+  readonly manifest: Manifest;
+  #db: Db | null = null;
+  #markets: MarketRecord[] | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly options: ReplaySourceOptions = {},
+  ) {
+    this.manifest = readDatasetManifest(dir);
+  }
+
+  async describe() {
+    const m = this.manifest;
+    const events =
+      Object.entries(m.tables).reduce((n, [name, t]) => n + (name === "markets" || !t ? 0 : t.rows), 0) + m.tables.markets.rows * 3;
+    return {
+      name: m.name,
+      hash: manifestHash(m),
+      start: this.options.start ?? m.span.start,
+      end: this.options.end ?? m.span.end,
+      events,
+      hasBidAsk: m.capabilities.hasBidAsk,
+    };
+  }
+
+  /** Markets as strategies may know them (no results). */
+  async markets(): Promise<MarketInfo[]> {
+    return (await this.#loadMarkets()).map((m) => m.info);
+  }
+
+  async *events(): AsyncGenerator<MarketEvent[]> {
+    const db = await this.#open();
+    const markets = await this.#loadMarkets();
+    const cursors: Cursor[] = [new ArrayCursor(lifecycleEvents(markets, this.options))];
+    for (const table of ["orderbook", "quotes", "trades", "news"] as const) {
+      const entry = this.manifest.tables[table];
+      if (!entry || entry.rows === 0) continue;
+      const sql = tableQuery(table, join(this.dir, entry.file), this.options);
+      cursors.push(new ChunkCursor(await db.connection.stream(sql), DECODERS[table]));
+    }
+    for (const c of cursors) await c.fill();
+
+    let out: MarketEvent[] = [];
+    for (;;) {
+      // Pick the cursor whose head is first in (ts, tie rank). Rank breaks ties
+      // between tables; within a table the SQL ORDER BY already fixed the order.
+      let best: Cursor | null = null;
+      let bestTs = Infinity;
+      let bestRank = Infinity;
+      for (const c of cursors) {
+        const e = c.head;
+        if (!e) continue;
+        const rank = EVENT_TIE_ORDER[e.kind];
+        if (e.ts < bestTs || (e.ts === bestTs && rank < bestRank)) {
+          best = c;
+          bestTs = e.ts;
+          bestRank = rank;
+        }
+      }
+      if (!best) break;
+      out.push(best.take());
+      if (best.empty) await best.fill();
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close();
+    this.#db = null;
+  }
+
+  async #open(): Promise<Db> {
+    if (!this.#db) {
+      this.#db = await openDb(":memory:");
+      await this.#db.connection.run(`SET memory_limit = ${sqlString(this.options.memoryLimit ?? "256MB")}`);
+      await this.#db.connection.run(`SET preserve_insertion_order = false`);
+    }
+    return this.#db;
+  }
+
+  async #loadMarkets(): Promise<MarketRecord[]> {
+    if (this.#markets) return this.#markets;
+    const db = await this.#open();
+    const path = join(this.dir, this.manifest.tables.markets.file);
+    const reader = await db.connection.runAndReadAll(
+      `SELECT ticker, event_ticker, series_ticker, title, subtitle, rules, background, category,
+              open_time::DOUBLE AS open_time, close_time::DOUBLE AS close_time, settle_time::DOUBLE AS settle_time, result
+         FROM read_parquet(${sqlString(path)})
+         ${this.options.tickers ? `WHERE ticker IN (${this.options.tickers.map(sqlString).join(",") || "NULL"})` : ""}
+         ORDER BY ticker`,
+    );
+    const rows = reader.getRowObjectsJS() as Array<Record<string, string | number | null>>;
+    this.#markets = rows.map((r) => {
+      const closeTime = r["close_time"] as number;
+      const settle = (r["settle_time"] as number | null) ?? closeTime;
+      const result = r["result"];
+      return {
+        info: {
+          ticker: r["ticker"] as string,
+          eventTicker: (r["event_ticker"] as string | null) ?? "",
+          seriesTicker: (r["series_ticker"] as string | null) ?? "",
+          title: (r["title"] as string | null) ?? "",
+          subtitle: r["subtitle"] as string | null,
+          rules: r["rules"] as string | null,
+          background: r["background"] as string | null,
+          category: r["category"] as string | null,
+          openTime: r["open_time"] as number,
+          closeTime,
+        },
+        settleTs: Math.max(settle, closeTime),
+        result: result === "yes" || result === "no" ? result : null,
+      };
+    });
+    return this.#markets;
+  }
+}
+
+function lifecycleEvents(markets: MarketRecord[], options: ReplaySourceOptions): MarketEvent[] {
+  const events: MarketEvent[] = [];
+  for (const m of markets) {
+    events.push({ kind: "open", ts: m.info.openTime, ticker: m.info.ticker, market: m.info });
+    events.push({ kind: "close", ts: m.info.closeTime, ticker: m.info.ticker });
+    events.push({ kind: "settle", ts: m.settleTs, ticker: m.info.ticker, result: m.result });
+  }
+  const start = options.start ?? -Infinity;
+  const end = options.end ?? Infinity;
+  // open events before the window still matter (the market exists); clamp them to the start.
+  return events
+    .filter((e) => e.ts <= end && (e.kind === "open" || e.ts >= start))
+    .map((e) => (e.kind === "open" && e.ts < start ? { ...e, ts: start } : e))
+    .sort((a, b) => a.ts - b.ts || EVENT_TIE_ORDER[a.kind] - EVENT_TIE_ORDER[b.kind] || cmp(tickerOf(a), tickerOf(b)));
+}
+
+function tickerOf(e: MarketEvent): string {
+  return e.kind === "news" ? e.id : e.ticker;
+}
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Prices leave DuckDB as integer units and times as DOUBLE, so JS never touches bigint on the hot path. */
+const units = (col: string) => `CAST(round(${col} * 10000) AS INTEGER) AS ${col}`;
+
+function tableQuery(table: Exclude<TableName, "markets">, path: string, o: ReplaySourceOptions): string {
+  const where: string[] = [];
+  if (o.start !== undefined) where.push(`ts >= ${o.start}`);
+  if (o.end !== undefined) where.push(`ts <= ${o.end}`);
+  if (o.tickers && table !== "news") where.push(`ticker IN (${o.tickers.map(sqlString).join(",") || "NULL"})`);
+  const from = `read_parquet(${sqlString(path)}, file_row_number = true)`;
+  const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  switch (table) {
+    case "quotes":
+      return `SELECT ts::DOUBLE AS ts, ticker, ${units("yes_bid")}, ${units("yes_ask")}, ${units("last_price")}, volume, open_interest
+                FROM ${from} ${filter} ORDER BY ts, ticker, file_row_number`;
+    case "trades":
+      return `SELECT ts::DOUBLE AS ts, ticker, trade_id, ${units("yes_price")}, count, taker_side
+                FROM ${from} ${filter} ORDER BY ts, ticker, file_row_number`;
+    case "orderbook":
+      return `SELECT ts::DOUBLE AS ts, ticker,
+                     list_transform(yes, l -> [round(l[1] * 10000), l[2]]) AS yes,
+                     list_transform(no, l -> [round(l[1] * 10000), l[2]]) AS no
+                FROM ${from} ${filter} ORDER BY ts, ticker, file_row_number`;
+    case "news":
+      return `SELECT ts::DOUBLE AS ts, id, source, title, summary, url, tickers
+                FROM ${from} ${filter} ORDER BY ts, id, file_row_number`;
+  }
+}
+
+type Decoder = (chunk: DuckDBDataChunk) => MarketEvent[];
+
+function levels(value: unknown): Array<[Units, number]> {
+  if (!value || typeof value !== "object" || !("items" in value)) return [];
+  return (value as { items: readonly unknown[] }).items.map((lvl) => {
+    const items = (lvl as { items: readonly (number | null)[] }).items;
+    return [Number(items[0]), Number(items[1])] as [Units, number];
+  });
+}
+
+const DECODERS: Record<Exclude<TableName, "markets">, Decoder> = {
+  quotes(chunk) {
+    const n = chunk.rowCount;
+    const [ts, ticker, bid, ask, last, vol, oi] = [0, 1, 2, 3, 4, 5, 6].map((i) => chunk.getColumnVector(i));
+    const out: MarketEvent[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        kind: "quote",
+        ts: ts!.getItem(i) as number,
+        ticker: ticker!.getItem(i) as string,
+        yesBid: bid!.getItem(i) as number | null,
+        yesAsk: ask!.getItem(i) as number | null,
+        lastPrice: last!.getItem(i) as number | null,
+        volume: vol!.getItem(i) as number | null,
+        openInterest: oi!.getItem(i) as number | null,
+      };
+    }
+    return out;
+  },
+  trades(chunk) {
+    const n = chunk.rowCount;
+    const [ts, ticker, id, price, count, side] = [0, 1, 2, 3, 4, 5].map((i) => chunk.getColumnVector(i));
+    const out: MarketEvent[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        kind: "trade",
+        ts: ts!.getItem(i) as number,
+        ticker: ticker!.getItem(i) as string,
+        tradeId: id!.getItem(i) as string,
+        yesPrice: price!.getItem(i) as number,
+        count: count!.getItem(i) as number,
+        takerSide: side!.getItem(i) === "no" ? "no" : "yes",
+      };
+    }
+    return out;
+  },
+  orderbook(chunk) {
+    const n = chunk.rowCount;
+    const [ts, ticker, yes, no] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
+    const out: MarketEvent[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        kind: "book",
+        ts: ts!.getItem(i) as number,
+        ticker: ticker!.getItem(i) as string,
+        yes: levels(yes!.getItem(i)).sort((a, b) => b[0] - a[0]),
+        no: levels(no!.getItem(i)).sort((a, b) => b[0] - a[0]),
+      };
+    }
+    return out;
+  },
+  news(chunk) {
+    const n = chunk.rowCount;
+    const [ts, id, source, title, summary, url, tickers] = [0, 1, 2, 3, 4, 5, 6].map((i) => chunk.getColumnVector(i));
+    const out: MarketEvent[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = tickers!.getItem(i) as { items: readonly unknown[] } | null;
+      out[i] = {
+        kind: "news",
+        ts: ts!.getItem(i) as number,
+        id: id!.getItem(i) as string,
+        source: (source!.getItem(i) as string | null) ?? "",
+        title: title!.getItem(i) as string,
+        summary: summary!.getItem(i) as string | null,
+        url: url!.getItem(i) as string | null,
+        tickers: t ? t.items.map(String) : null,
+      };
+    }
+    return out;
+  },
+};
+
+interface Cursor {
+  readonly head: MarketEvent | undefined;
+  readonly empty: boolean;
+  take(): MarketEvent;
+  fill(): Promise<void>;
+}
+
+class ArrayCursor implements Cursor {
+  #i = 0;
+  constructor(private readonly items: MarketEvent[]) {}
+  get head() {
+    return this.items[this.#i];
+  }
+  get empty() {
+    return this.#i >= this.items.length;
+  }
+  take() {
+    return this.items[this.#i++]!;
+  }
+  async fill() {}
+}
+
+class ChunkCursor implements Cursor {
+  #items: MarketEvent[] = [];
+  #i = 0;
+  #done = false;
+  constructor(
+    private readonly result: DuckDBResult,
+    private readonly decode: Decoder,
+  ) {}
+  get head() {
+    return this.#items[this.#i];
+  }
+  get empty() {
+    return this.#i >= this.#items.length;
+  }
+  take() {
+    return this.#items[this.#i++]!;
+  }
+  async fill() {
+    while (!this.#done && this.#i >= this.#items.length) {
+      const chunk = await this.result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) {
+        this.#done = true;
+        this.#items = [];
+      } else {
+        this.#items = this.decode(chunk);
+      }
+      this.#i = 0;
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The replay "node": assembles one pipeline from a config and a dataset with
+ * the replay-side parts (SimulatedClock, ReplaySource, PaperBroker) and the
+ * results store, runs it, then computes metrics and the digest. Live
+ * trading assembles the same pipeline with a WallClock, an exchange feed
+ * and the Kalshi broker; nothing below the pipeline knows which it got.
+ *
+ * Resume: a run that did not complete (crash, kill -9, Ctrl-C) keeps its
+ * checkpoint. Resuming replays the stream from the start with writes muted
+ * for events before the checkpoint (the pipeline is deterministic, so its
+ * state at the checkpoint is rebuilt exactly; model answers come back from
+ * the cache), deletes any rows written past it, and carries on.
+ */
+import { randomBytes } from "node:crypto";
+import { PaperBroker } from "../broker/paperBroker.ts";
+import { SimulatedClock } from "../clock/simulatedClock.ts";
+import type { Db } from "../db/duckdb.ts";
+import { ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
+import { IntervalFilter } from "../filter/eventFilter.ts";
+import { Pipeline, type PipelineProgress } from "../pipeline.ts";
+import { computeRunMetrics } from "../results/runMetrics.ts";
+import { runDigest } from "../results/digest.ts";
+import { KellySizer } from "../sizing/sizer.ts";
+import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
+import { buildStrategy } from "../../strategies/registry.ts";
+import { canonicalJson, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
+import { codeVersion } from "./codeVersion.ts";
+
+export interface ReplayRequest {
+  config: RunConfig;
+  datasetDir: string;
+  db: Db;
+  /** Continue this unfinished run instead of starting one. */
+  resumeRunId?: string;
+  label?: string;
+  parentRunId?: string;
+  kind?: "replay" | "sweep";
+  source?: ReplaySourceOptions;
+  onProgress?: (p: PipelineProgress & { totalEvents: number | null }) => void;
+  checkpointEvery?: number;
+  /** Tests: stop after this many events, leaving the run unfinished as a crash would. */
+  stopAfter?: number;
+}
+
+export interface ReplayOutcome {
+  runId: string;
+  status: "completed" | "interrupted";
+  digest: string | null;
+  events: number;
+  wallMs: number;
+  eventsPerSecond: number;
+  metrics: MetricRow[];
+  datasetName: string;
+  fillModel: string;
+  filterDropped: Readonly<Record<string, number>>;
+}
+
+export function newRunId(config: RunConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  return `${config.name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 32)}-${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Reads an unfinished run's config and dataset path so it can be resumed as it was started. */
+export async function loadRunForResume(db: Db, runId: string): Promise<{ config: RunConfig; datasetDir: string }> {
+  const reader = await db.connection.runAndReadAll(`SELECT config_json, dataset_path, status FROM runs WHERE run_id = $1`, [runId]);
+  const row = reader.getRowObjectsJS()[0] as { config_json: string; dataset_path: string | null; status: string } | undefined;
+  if (!row) throw new Error(`run ${runId} is not in the results database`);
+  if (row.status === "completed") throw new Error(`run ${runId} is already completed; nothing to resume`);
+  if (!row.dataset_path) throw new Error(`run ${runId} has no dataset path recorded; cannot resume`);
+  return { config: parseRunConfig(JSON.parse(row.config_json), `run ${runId} config`), datasetDir: row.dataset_path };
+}
+
+export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
+  const started = performance.now();
+  const { config } = req;
+  const source = new ReplaySource(req.datasetDir, req.source);
+  const described = await source.describe();
+  const runId = req.resumeRunId ?? newRunId(config);
+  const { store } = await DuckDbStore.forRun(
+    req.db,
+    {
+      runId,
+      parentRunId: req.parentRunId ?? null,
+      kind: req.kind ?? "replay",
+      label: req.label ?? null,
+      configHash: configHash(config),
+      configJson: canonicalJson(config),
+      datasetName: described.name,
+      datasetHash: described.hash,
+      datasetPath: req.datasetDir,
+      codeVersion: codeVersion(),
+    },
+    req.resumeRunId !== undefined,
+  );
+
+  const clock = new SimulatedClock();
+  const broker = new PaperBroker(config.broker, store, {
+    hasBidAsk: source.manifest.capabilities.hasBidAsk,
+    hasOrderbook: source.manifest.capabilities.hasOrderbook,
+  });
+  const pipeline = new Pipeline({
+    clock,
+    source,
+    filter: new IntervalFilter(config.filter.minIntervalMs),
+    strategy: buildStrategy(config.strategy),
+    sizer: new KellySizer(config.risk, config.broker.fees, config.broker.tradePrint.halfSpreadUnits),
+    broker,
+    store,
+  });
+
+  try {
+    const result = await pipeline.run({
+      checkpointEvery: req.checkpointEvery ?? 250_000,
+      ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
+      onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
+    });
+    const wallMs = performance.now() - started;
+    if (result.stopped) {
+      await store.checkpoint(result.events, result.simEnd ?? 0);
+      return {
+        runId,
+        status: "interrupted",
+        digest: null,
+        events: result.events,
+        wallMs,
+        eventsPerSecond: result.events / (wallMs / 1000),
+        metrics: [],
+        datasetName: described.name,
+        fillModel: broker.fillModel,
+        filterDropped: result.filterDropped,
+      };
+    }
+    await store.flush();
+    await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
+    const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
+      bins: config.metrics.calibrationBins,
+      bootstrap: { samples: config.metrics.bootstrapSamples, seed: config.metrics.seed },
+      bankrollUnits: Math.round(config.broker.bankrollUsd * 10_000),
+    });
+    await store.writeMetrics(metrics, bins);
+    const digest = await runDigest(req.db.connection, runId);
+    const totalMs = performance.now() - started;
+    await store.complete({ digest, events: result.events, simStart: result.simStart, simEnd: result.simEnd, wallMs: Math.round(totalMs) });
+    return {
+      runId,
+      status: "completed",
+      digest,
+      events: result.events,
+      wallMs: totalMs,
+      eventsPerSecond: result.events / (wallMs / 1000),
+      metrics,
+      datasetName: described.name,
+      fillModel: broker.fillModel,
+      filterDropped: result.filterDropped,
+    };
+  } catch (error) {
+    await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);
+    throw error;
+  } finally {
+    await source.close();
+  }
+}

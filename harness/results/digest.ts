@@ -1,0 +1,32 @@
+/**
+ * A run's digest: sha256 over its ordered decisions, fills, settlements and
+ * metrics, read back from the results DB. The same config and dataset must
+ * give the same digest, whether the run went straight through or was
+ * resumed after a crash; that is what the digest test checks.
+ * Wall-clock fields (timings, llm latencies) are left out on purpose.
+ */
+import { createHash } from "node:crypto";
+import type { DuckDBConnection } from "@duckdb/node-api";
+
+const PARTS: ReadonlyArray<[string, string]> = [
+  ["forecasts", `SELECT seq, ts, ticker, model, probability, confidence, market_price, abstained, abstain_reason FROM forecasts WHERE run_id = $1 ORDER BY seq`],
+  ["decisions", `SELECT seq, ts, ticker, action, probability, price_units, edge, kelly_fraction, contracts, reason FROM decisions WHERE run_id = $1 ORDER BY seq`],
+  ["orders", `SELECT order_id, client_order_id, ts, ticker, side, action, limit_units, contracts, status, filled, fee_units FROM orders WHERE run_id = $1 ORDER BY ev, order_id`],
+  ["fills", `SELECT fill_id, order_id, ts, ticker, side, price_units, contracts, fee_units FROM fills WHERE run_id = $1 ORDER BY ev, fill_id`],
+  ["settlements", `SELECT ts, ticker, result, yes_contracts, no_contracts, cost_units, payout_units, pnl_units FROM settlements WHERE run_id = $1 ORDER BY ev, ticker`],
+  ["metrics", `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1 ORDER BY model, metric`],
+];
+
+export async function runDigest(c: DuckDBConnection, runId: string): Promise<string> {
+  const h = createHash("sha256");
+  for (const [name, sql] of PARTS) {
+    h.update(`#${name}\n`);
+    const result = await c.stream(sql, [runId]);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      for (const row of chunk.getRows()) h.update(row.map((v) => (v === null ? "∅" : typeof v === "number" ? v.toPrecision(17) : String(v))).join("\t") + "\n");
+    }
+  }
+  return h.digest("hex");
+}

@@ -1,0 +1,177 @@
+/**
+ * A run's metrics, computed after the run from its rows in the results DB
+ * (never accumulated ad hoc during it), per model and for the run as a
+ * whole (model '*'). Scored rows: every non-abstained forecast on a market
+ * that settled YES or NO; void markets are not scored. Each forecast counts
+ * once, so a market forecast hourly weighs more than one forecast once.
+ *
+ * Rows are read in a fixed order and summed in that order, so the same run
+ * gives the same numbers, bit for bit (they feed the run digest).
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { bootstrapInterval, bootstrapSum, pairedBootstrapDifference, type BootstrapOptions } from "../metrics/bootstrap.ts";
+import { expectedCalibrationError, reliabilityBins } from "../metrics/calibration.ts";
+import { summarizePnl, type EquityPoint } from "../metrics/pnl.ts";
+import { accuracy, brier, brierSkill, logLoss, type ForecastRow } from "../metrics/scoring.ts";
+import { unitsToDollars } from "../money/money.ts";
+import type { CalibrationBinRow, MetricRow } from "../store/resultsStore.ts";
+
+export interface RunMetricsOptions {
+  bins: number;
+  bootstrap: BootstrapOptions;
+  bankrollUnits: number;
+}
+
+interface ScoredRow extends ForecastRow {
+  model: string;
+  ticker: string;
+}
+
+export async function computeRunMetrics(
+  c: DuckDBConnection,
+  runId: string,
+  options: RunMetricsOptions,
+): Promise<{ metrics: MetricRow[]; bins: CalibrationBinRow[] }> {
+  const metrics: MetricRow[] = [];
+  const bins: CalibrationBinRow[] = [];
+  const put = (model: string, metric: string, value: number | null, lo: number | null = null, hi: number | null = null) =>
+    metrics.push({ model, metric, value: value !== null && Number.isFinite(value) ? value : null, lo, hi });
+
+  const scored = (await c.runAndReadAll(
+    `SELECT f.model, f.ticker, f.probability AS p, CASE o.result WHEN 'yes' THEN 1 ELSE 0 END AS outcome, f.market_price AS "marketP"
+       FROM forecasts f JOIN outcomes o ON o.run_id = f.run_id AND o.ticker = f.ticker
+      WHERE f.run_id = $1 AND NOT f.abstained AND o.result IN ('yes', 'no')
+      ORDER BY f.model, f.seq`,
+    [runId],
+  )).getRowObjectsJS() as unknown as ScoredRow[];
+
+  const counts = (await c.runAndReadAll(
+    `SELECT model, count(*)::DOUBLE AS n, count(*) FILTER (WHERE abstained)::DOUBLE AS abstained
+       FROM forecasts WHERE run_id = $1 GROUP BY model ORDER BY model`,
+    [runId],
+  )).getRowObjectsJS() as Array<{ model: string; n: number; abstained: number }>;
+
+  const byModel = new Map<string, ScoredRow[]>();
+  for (const r of scored) {
+    let list = byModel.get(r.model);
+    if (!list) byModel.set(r.model, (list = []));
+    list.push(r);
+  }
+
+  for (const { model, n, abstained } of counts) {
+    put(model, "forecasts", n);
+    put(model, "abstentions", abstained);
+    const rows = byModel.get(model) ?? [];
+    put(model, "scored", rows.length);
+    if (rows.length === 0) continue;
+    const b = options.bootstrap.samples > 0 ? bootstrapInterval(rows.length, (idx) => brier(rows, idx), options.bootstrap) : null;
+    put(model, "brier", brier(rows), b?.lower ?? null, b?.upper ?? null);
+    put(model, "log_loss", logLoss(rows));
+    put(model, "accuracy", accuracy(rows));
+    const withMarket = rows.filter((r) => r.marketP !== null && r.marketP !== undefined);
+    if (withMarket.length > 0) {
+      const skill = brierSkill(withMarket);
+      const s =
+        options.bootstrap.samples > 0 ? bootstrapInterval(withMarket.length, (idx) => brierSkill(withMarket, idx), options.bootstrap) : null;
+      put(model, "brier_skill", skill, s?.lower ?? null, s?.upper ?? null);
+      const marketRows: ForecastRow[] = withMarket.map((r) => ({ p: r.marketP as number, outcome: r.outcome }));
+      put(model, "market_brier", brier(marketRows));
+      if (options.bootstrap.samples > 0) {
+        const d = pairedBootstrapDifference(withMarket.length, (idx) => brier(withMarket, idx), (idx) => brier(marketRows, idx), options.bootstrap);
+        put(model, "brier_minus_market", d.estimate, d.lower, d.upper);
+      }
+      put(model, "market_correlation", correlation(withMarket.map((r) => r.p), withMarket.map((r) => r.marketP as number)));
+    }
+    const rel = reliabilityBins(rows, options.bins);
+    put(model, "ece", expectedCalibrationError(rel));
+    rel.forEach((bin, i) =>
+      bins.push({ model, bin: i, lo: bin.lower, hi: bin.upper, n: bin.count, meanForecast: bin.meanP, observedRate: bin.observedRate }),
+    );
+  }
+
+  // Money, for the run as a whole.
+  const one = async <T>(sql: string): Promise<T> => (await c.runAndReadAll(sql, [runId])).getRowObjectsJS()[0] as T;
+  const d = await one<{ signals: number; holds: number }>(
+    `SELECT count(*) FILTER (WHERE action <> 'hold')::DOUBLE AS signals, count(*) FILTER (WHERE action = 'hold')::DOUBLE AS holds FROM decisions WHERE run_id = $1`,
+  );
+  const o = await one<{ orders: number; filled: number; fees: number }>(
+    `SELECT count(*)::DOUBLE AS orders, count(*) FILTER (WHERE filled > 0)::DOUBLE AS filled, coalesce(sum(fee_units), 0)::DOUBLE AS fees FROM orders WHERE run_id = $1`,
+  );
+  const f = await one<{ fills: number; contracts: number; notional: number }>(
+    `SELECT count(*)::DOUBLE AS fills, coalesce(sum(contracts), 0)::DOUBLE AS contracts, coalesce(sum(contracts * price_units), 0)::DOUBLE AS notional FROM fills WHERE run_id = $1`,
+  );
+  const ai = await one<{ spend: number; calls: number; hits: number; p50: number | null; p95: number | null; tokens: number; seconds: number }>(
+    `SELECT coalesce(sum(cost_nusd), 0)::DOUBLE AS spend, count(*)::DOUBLE AS calls,
+            count(*) FILTER (WHERE cache <> 'miss')::DOUBLE AS hits,
+            quantile_cont(latency_ms, 0.5) FILTER (WHERE cache = 'miss' AND status = 'ok') AS p50,
+            quantile_cont(latency_ms, 0.95) FILTER (WHERE cache = 'miss' AND status = 'ok') AS p95,
+            coalesce(sum(output_tokens) FILTER (WHERE cache = 'miss' AND status = 'ok'), 0)::DOUBLE AS tokens,
+            coalesce(sum(latency_ms) FILTER (WHERE cache = 'miss' AND status = 'ok'), 0)::DOUBLE / 1000 AS seconds
+       FROM llm_calls WHERE run_id = $1`,
+  );
+  const settlements = (await c.runAndReadAll(
+    `SELECT pnl_units::DOUBLE AS pnl FROM settlements WHERE run_id = $1 ORDER BY ts, ticker`,
+    [runId],
+  )).getRowObjectsJS() as Array<{ pnl: number }>;
+  const equityRows = (await c.runAndReadAll(
+    `SELECT ts::DOUBLE AS ts, equity_units::DOUBLE AS "equityUnits" FROM equity WHERE run_id = $1 ORDER BY ev, ts`,
+    [runId],
+  )).getRowObjectsJS() as unknown as EquityPoint[];
+  const startTs = await one<{ ts: number | null }>(`SELECT sim_start::DOUBLE AS ts FROM runs WHERE run_id = $1`);
+  const curve: EquityPoint[] = [{ ts: startTs.ts ?? equityRows[0]?.ts ?? 0, equityUnits: options.bankrollUnits }, ...equityRows];
+
+  const pnlUnits = settlements.reduce((a, s) => a + s.pnl, 0);
+  const deployed = f.notional + o.fees;
+  const summary = summarizePnl(curve, deployed);
+  const spendUsd = ai.spend / 1e9;
+  const pnlUsd = unitsToDollars(pnlUnits);
+  const pnlInterval = options.bootstrap.samples > 0 && settlements.length > 0 ? bootstrapSum(settlements.map((s) => s.pnl), options.bootstrap) : null;
+
+  put("*", "forecasts", counts.reduce((a, r) => a + r.n, 0));
+  put("*", "signals", d.signals);
+  put("*", "holds", d.holds);
+  put("*", "orders", o.orders);
+  put("*", "trades", f.fills);
+  put("*", "contracts", f.contracts);
+  put("*", "fees_usd", unitsToDollars(o.fees));
+  put("*", "pnl_usd", pnlUsd, pnlInterval ? unitsToDollars(pnlInterval.lower) : null, pnlInterval ? unitsToDollars(pnlInterval.upper) : null);
+  put("*", "roi", deployed > 0 ? pnlUnits / deployed : null);
+  put("*", "sharpe_daily", summary.sharpe.dailySharpe);
+  put("*", "max_drawdown_usd", unitsToDollars(summary.drawdown.maxDrawdownUnits));
+  put("*", "max_drawdown_fraction", summary.drawdown.maxDrawdownFraction);
+  put("*", "ai_spend_usd", spendUsd);
+  put("*", "llm_calls", ai.calls);
+  put("*", "cost_per_forecast_usd", counts.length > 0 ? spendUsd / Math.max(1, counts.reduce((a, r) => a + r.n, 0)) : null);
+  put("*", "cost_per_signal_usd", d.signals > 0 ? spendUsd / d.signals : null);
+  put("*", "net_pnl_usd", pnlUsd - spendUsd);
+  put("*", "cache_hit_rate", ai.calls > 0 ? ai.hits / ai.calls : null);
+  put("*", "latency_p50_ms", ai.p50);
+  put("*", "latency_p95_ms", ai.p95);
+  put("*", "tokens_per_s", ai.seconds > 0 ? ai.tokens / ai.seconds : null);
+  return { metrics, bins };
+}
+
+/** Pearson correlation; null when either side has no variance. */
+export function correlation(a: readonly number[], b: readonly number[]): number | null {
+  const n = a.length;
+  if (n < 2) return null;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma;
+    const db = b[i]! - mb;
+    cov += da * db;
+    va += da * da;
+    vb += db * db;
+  }
+  return va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : null;
+}

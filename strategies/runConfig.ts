@@ -1,0 +1,101 @@
+/**
+ * The experiment config: everything that defines a run except the dataset.
+ * Validated at the edge with zod; strategies/configs/run-config.schema.json
+ * is generated from this file for editors (`tapedeck config schema`).
+ * The config hash (canonical JSON of the parsed config, defaults filled)
+ * identifies a run's setup: `trade --live` refuses a config whose exact hash
+ * has no completed replay that passed the gates.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { PaperBrokerConfig } from "../harness/broker/paperBroker.ts";
+import { RiskLimitsSchema } from "../harness/sizing/riskLimits.ts";
+import { MomentumParams } from "./momentum.ts";
+
+export const StrategyConfig = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("market") }).strict(),
+  z.object({ kind: z.literal("last-trade") }).strict(),
+  z.object({ kind: z.literal("momentum") }).extend(MomentumParams.shape).strict(),
+]);
+export type StrategyConfig = z.infer<typeof StrategyConfig>;
+
+export const FilterConfig = z
+  .object({
+    /** Least time between two forecasts of one market, ms of the run's clock. */
+    minIntervalMs: z.number().int().min(0).default(3_600_000),
+  })
+  .strict();
+
+export const MetricsConfig = z
+  .object({
+    calibrationBins: z.number().int().min(2).max(100).default(10),
+    bootstrapSamples: z.number().int().min(0).max(100_000).default(1000),
+    seed: z.number().int().default(20251107),
+  })
+  .strict();
+
+export const RunConfig = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).default("unnamed"),
+    description: z.string().optional(),
+    strategy: StrategyConfig,
+    filter: FilterConfig.default({ minIntervalMs: 3_600_000 }),
+    risk: RiskLimitsSchema.default(RiskLimitsSchema.parse({})),
+    broker: PaperBrokerConfig.default(PaperBrokerConfig.parse({})),
+    metrics: MetricsConfig.default(MetricsConfig.parse({})),
+  })
+  .strict();
+export type RunConfig = z.infer<typeof RunConfig>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parse a config object; the error names the first bad field with its path. */
+export function parseRunConfig(input: unknown, where = "config"): RunConfig {
+  const parsed = RunConfig.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.slice(0, 5).map((i) => `${where}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ConfigError(lines.join("\n"));
+  }
+  return parsed.data;
+}
+
+export function loadRunConfig(path: string): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read config (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseRunConfig(json, path);
+}
+
+/** Canonical JSON: keys sorted at every level, so equal configs hash equal. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function configHash(config: RunConfig): string {
+  const { $schema: _schema, description: _description, ...identity } = config;
+  return createHash("sha256").update(canonicalJson(identity)).digest("hex").slice(0, 16);
+}
+
+export function runConfigJsonSchema(): unknown {
+  return z.toJSONSchema(RunConfig, { io: "input", unrepresentable: "any" });
+}
