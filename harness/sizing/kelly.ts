@@ -108,10 +108,10 @@ function exactOrderFee(contracts: number, askUnits: Units, schedule: Readonly<Fe
 }
 
 /**
- * Integer contracts for one side by fractional Kelly, capped so that
+ * Integer contracts for one side by fractional Kelly: the largest count with
  * contracts × ask + exact fee ≤ min(kellyMultiplier × f* × bankroll,
- * maxPositionFraction × bankroll). Returns 0 contracts when the edge, with
- * the exact (rounded) fee of the final order, is not positive.
+ * maxPositionFraction × bankroll) whose edge, with the exact (rounded) fee
+ * of that order, is still positive. 0 contracts when there is none.
  */
 export function sizeOrder(input: SizeOrderInput): SizedOrder {
   const schedule = input.feeSchedule ?? DEFAULT_FEE_SCHEDULE;
@@ -138,13 +138,26 @@ export function sizeOrder(input: SizeOrderInput): SizedOrder {
     contracts -= 1;
     fee = contracts > 0 ? exactOrderFee(contracts, askUnits, schedule) : 0;
   }
-  if (contracts <= 0) return none;
+  // Rounding the fee up to the cent can leave a large order with no edge while a smaller one keeps it
+  // (1 contract at 50¢ pays 2¢, 4 pay 1.75¢ each). Take the largest count that still has positive
+  // exact edge; this keeps the count non-decreasing in p. The walk is short: it only runs while
+  // contracts × (edge per contract net of the unrounded fee) < 1¢, as rounding adds < 101 units.
+  const belief10k = choice.belief * CONTRACT_PAYOUT;
+  while (contracts > 0 && !(contracts * belief10k > contracts * askUnits + fee)) {
+    contracts -= 1;
+    fee = contracts > 0 ? exactOrderFee(contracts, askUnits, schedule) : 0;
+  }
+  if (contracts <= 0) {
+    // Report the exact economics of the smallest order, so a caller sees why nothing was bought.
+    const fee1 = exactOrderFee(1, askUnits, schedule);
+    const eff1 = askUnits + fee1;
+    return { ...none, edge: choice.belief - eff1 / CONTRACT_PAYOUT, effectivePriceUnits: eff1 };
+  }
 
   const notionalUnits = contracts * askUnits;
   const costUnits = notionalUnits + fee;
   const effectivePriceUnits = costUnits / contracts;
   const edge = choice.belief - effectivePriceUnits / CONTRACT_PAYOUT;
-  if (!(edge > 0)) return { ...none, edge, effectivePriceUnits };
   return { side: input.side, contracts, edge, kellyFraction: f, effectivePriceUnits, notionalUnits, feeUnits: fee, costUnits };
 }
 
