@@ -1,0 +1,344 @@
+/**
+ * The model router: per task, an ordered chain of models across tiers
+ * (local, cheap, balanced, premium), tried in turn. For each model: breaker
+ * check, budget reservation from the worst-case cost, the call through the
+ * endpoint's queue with retries (full-jitter backoff, Retry-After honoured)
+ * on rate-limit, server, timeout and network errors only, then schema and
+ * range validation, cost settlement, a row in the call log. A bad request,
+ * auth failure or malformed answer moves straight to the next model.
+ *
+ * Every provider tried leaves one llm_calls row, so a call is always either
+ * answered or recorded as failed, never lost.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock/clock.ts";
+import type { ChatMessage, ProviderRequest, ProviderResult } from "../../providers/provider.ts";
+import { ProviderError, RETRYABLE, type ErrorClass } from "../../providers/providerError.ts";
+import type { AnswerSpec } from "../../providers/forecastAnswer.ts";
+import { tryParseJsonAnswer } from "../../providers/structuredOutput.ts";
+import { requestKey } from "../../providers/cassette.ts";
+import { DEFAULT_RETRY, realSleep, retryDelay, type RetryPolicy, type Sleep } from "./backoff.ts";
+import type { Budget } from "./budget.ts";
+import type { CallLog, CallRecord } from "./callLog.ts";
+import { CostLedger } from "./costLedger.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { FREE, costNusd, worstCaseNusd, type ModelPrice, type PriceTable } from "./pricing.ts";
+
+export type Tier = "local" | "cheap" | "balanced" | "premium";
+
+export interface ModelRef {
+  endpoint: string;
+  model: string;
+  tier: Tier;
+}
+
+export interface RouteSpec {
+  chain: readonly ModelRef[];
+  /** Tried first when the prefer-premium rule holds. */
+  premium?: readonly ModelRef[];
+  preferPremiumWhen?: { minEdge?: number; minStakeUsd?: number };
+  maxTokens?: number;
+  timeoutMs?: number;
+  temperature?: number;
+}
+
+export interface ExhaustedPolicy {
+  /** next: try the next model in the chain; free_only: skip paid models and try `fallback`; abstain: stop. */
+  action: "next" | "free_only" | "abstain";
+  fallback?: readonly ModelRef[];
+}
+
+export type RouterLogger = (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
+
+export interface RouterDeps {
+  clock: Clock;
+  endpoints: ReadonlyMap<string, Endpoint>;
+  routes: Readonly<Record<string, RouteSpec>>;
+  prices: PriceTable;
+  budget: Budget;
+  callLog: CallLog;
+  ledger?: CostLedger;
+  retry?: RetryPolicy;
+  whenExhausted?: ExhaustedPolicy;
+  defaults?: { maxTokens?: number; timeoutMs?: number };
+  rng?: () => number;
+  sleep?: Sleep;
+  logger?: RouterLogger;
+}
+
+export interface RouterRequest {
+  task: string;
+  agent?: string;
+  messages: readonly ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  seed?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Expected edge of the decision this call serves (0..1) and the stake in dollars: inputs to the prefer-premium rule. */
+  edge?: number;
+  stakeUsd?: number;
+}
+
+export interface AttemptTrace {
+  provider: string;
+  model: string;
+  tier: Tier;
+  status: CallRecord["status"] | "skipped";
+  errorClass?: string;
+  attempts: number;
+}
+
+export type RouterOutcome<T> =
+  | {
+      ok: true;
+      answer: T;
+      result: ProviderResult;
+      provider: string;
+      model: string;
+      tier: Tier;
+      callId: string;
+      costNusd: number;
+      trace: AttemptTrace[];
+    }
+  | { ok: false; errorClass: string; message: string; trace: AttemptTrace[] };
+
+/** Failures that say something about the provider's health (a bad request or a silly answer does not). */
+const BREAKER_COUNTS: ReadonlySet<ErrorClass> = new Set(["rate_limited", "server", "timeout", "network", "auth"]);
+
+type CandidateOutcome<T> =
+  | { kind: "ok"; outcome: Extract<RouterOutcome<T>, { ok: true }> }
+  | { kind: "failed"; errorClass: string; message: string; trace: AttemptTrace; refusedByBudget: boolean };
+
+export class Router {
+  readonly ledger: CostLedger;
+  readonly #deps: RouterDeps;
+  readonly #retry: RetryPolicy;
+  readonly #rng: () => number;
+  readonly #sleep: Sleep;
+  readonly #log: RouterLogger;
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+    this.ledger = deps.ledger ?? new CostLedger();
+    this.#retry = deps.retry ?? DEFAULT_RETRY;
+    this.#rng = deps.rng ?? Math.random;
+    this.#sleep = deps.sleep ?? realSleep;
+    this.#log = deps.logger ?? (() => {});
+    for (const [task, route] of Object.entries(deps.routes)) {
+      for (const ref of [...route.chain, ...(route.premium ?? []), ...(deps.whenExhausted?.fallback ?? [])]) this.#price(ref, task);
+    }
+  }
+
+  complete<T>(request: RouterRequest & { answer: AnswerSpec<T> }): Promise<RouterOutcome<T>>;
+  complete(request: RouterRequest): Promise<RouterOutcome<string>>;
+  async complete<T>(request: RouterRequest & { answer?: AnswerSpec<T> }): Promise<RouterOutcome<T | string>> {
+    const route = this.#deps.routes[request.task];
+    if (!route) return { ok: false, errorClass: "bad_request", message: `no route for task "${request.task}"`, trace: [] };
+    const trace: AttemptTrace[] = [];
+    let last: { errorClass: string; message: string } = { errorClass: "bad_request", message: "empty chain" };
+    let paidAllowed = true;
+    const exhausted = this.#deps.whenExhausted ?? { action: "next" };
+    const chain = [...this.#chain(route, request), ...(exhausted.action === "free_only" ? (exhausted.fallback ?? []) : [])];
+    const seen = new Set<string>();
+    for (const ref of chain) {
+      const key = `${ref.endpoint}/${ref.model}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const price = this.#price(ref, request.task);
+      const free = price.inputPusd === 0 && price.outputPusd === 0 && price.cachedInputPusd === 0;
+      if (!paidAllowed && !free) continue;
+      const candidate = await this.#tryModel(ref, price, route, request);
+      if (candidate.kind === "ok") {
+        candidate.outcome.trace.unshift(...trace);
+        return candidate.outcome;
+      }
+      trace.push(candidate.trace);
+      last = { errorClass: candidate.errorClass, message: candidate.message };
+      if (candidate.refusedByBudget) {
+        if (exhausted.action === "abstain") break;
+        if (exhausted.action === "free_only") paidAllowed = false;
+      }
+    }
+    if (trace.length > 0 && trace.every((t) => t.status === "skipped")) {
+      // Nothing went out (every breaker open): record the call as failed so it is not lost.
+      const first = trace[0];
+      if (first) this.#record(request, first, { status: "error", errorClass: "circuit_open", attempts: 0 });
+    }
+    return { ok: false, ...last, trace };
+  }
+
+  #chain(route: RouteSpec, request: RouterRequest): ModelRef[] {
+    const rule = route.preferPremiumWhen;
+    const premium =
+      route.premium !== undefined &&
+      rule !== undefined &&
+      ((rule.minEdge !== undefined && request.edge !== undefined && Math.abs(request.edge) >= rule.minEdge) ||
+        (rule.minStakeUsd !== undefined && request.stakeUsd !== undefined && request.stakeUsd >= rule.minStakeUsd));
+    return premium ? [...(route.premium ?? []), ...route.chain] : [...route.chain];
+  }
+
+  #price(ref: ModelRef, task: string): ModelPrice {
+    const endpoint = this.#deps.endpoints.get(ref.endpoint);
+    if (!endpoint) throw new Error(`route ${task}: unknown endpoint "${ref.endpoint}"`);
+    const price = this.#deps.prices.lookup(ref.endpoint, ref.model);
+    if (price) return price;
+    if (endpoint.freeByDefault) return FREE;
+    throw new Error(`route ${task}: no price for ${ref.endpoint}/${ref.model} (add it to the price table, at 0 if it is free)`);
+  }
+
+  async #tryModel<T>(ref: ModelRef, price: ModelPrice, route: RouteSpec, request: RouterRequest & { answer?: AnswerSpec<T> }): Promise<CandidateOutcome<T | string>> {
+    const endpoint = this.#deps.endpoints.get(ref.endpoint);
+    if (!endpoint) throw new Error(`unknown endpoint ${ref.endpoint}`);
+    const base: AttemptTrace = { provider: ref.endpoint, model: ref.model, tier: ref.tier, status: "skipped", attempts: 0 };
+    if (!endpoint.breaker.tryAcquire()) {
+      return { kind: "failed", errorClass: "circuit_open", message: `${ref.endpoint}: circuit open`, trace: { ...base, errorClass: "circuit_open" }, refusedByBudget: false };
+    }
+    const maxTokens = request.maxTokens ?? route.maxTokens ?? this.#deps.defaults?.maxTokens ?? 1024;
+    const timeoutMs = request.timeoutMs ?? route.timeoutMs ?? this.#deps.defaults?.timeoutMs;
+    const temperature = request.temperature ?? route.temperature;
+    const providerRequest: ProviderRequest = {
+      model: ref.model,
+      messages: request.messages,
+      maxTokens,
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      ...(request.answer ? { schema: { name: request.answer.name, jsonSchema: request.answer.jsonSchema } } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+    };
+    const promptBytes = request.messages.reduce((n, m) => n + Buffer.byteLength(m.content, "utf8") + 8, 0) + (request.answer ? Buffer.byteLength(JSON.stringify(request.answer.jsonSchema)) + 64 : 0);
+    const worst = worstCaseNusd(price, promptBytes, maxTokens);
+    const reserved = this.#deps.budget.reserve(ref.tier, worst);
+    const promptHash = requestKey(ref.endpoint, providerRequest);
+    if (!reserved.ok) {
+      endpoint.breaker.recordNeutral();
+      this.#log("warn", "budget refused a call", { task: request.task, provider: ref.endpoint, model: ref.model, reason: reserved.reason });
+      const trace: AttemptTrace = { ...base, status: "refused", errorClass: "budget" };
+      this.#record(request, trace, { status: "refused", errorClass: "budget", attempts: 0, promptHash });
+      return { kind: "failed", errorClass: "budget", message: reserved.reason, trace, refusedByBudget: true };
+    }
+
+    const started = performance.now();
+    let attempts = 0;
+    let result: ProviderResult | undefined;
+    let failure: ProviderError | undefined;
+    for (;;) {
+      attempts += 1;
+      try {
+        const client = endpoint.nextClient();
+        result = await endpoint.queue.add(() => client.complete(providerRequest));
+        endpoint.breaker.recordSuccess();
+        break;
+      } catch (error) {
+        failure = error instanceof ProviderError ? error : new ProviderError("server", error instanceof Error ? error.message : String(error), { provider: ref.endpoint });
+        if (BREAKER_COUNTS.has(failure.errorClass)) endpoint.breaker.recordFailure();
+        else endpoint.breaker.recordNeutral();
+        if (!RETRYABLE.has(failure.errorClass) || attempts > this.#retry.maxRetries || request.signal?.aborted) break;
+        const retryAfter = failure.details.retryAfterMs;
+        if (retryAfter !== undefined && retryAfter > this.#retry.maxRetryAfterMs) {
+          endpoint.breaker.coolDownUntil(this.#deps.clock.now() + retryAfter);
+          break;
+        }
+        await this.#sleep(retryDelay(attempts - 1, this.#retry, this.#rng, retryAfter));
+        if (!endpoint.breaker.tryAcquire()) break;
+      }
+    }
+    const latencyMs = performance.now() - started;
+
+    if (!result) {
+      this.#deps.budget.settle(reserved.reservation, 0);
+      const errorClass = failure?.errorClass ?? "server";
+      const trace: AttemptTrace = { ...base, status: "error", errorClass, attempts };
+      this.#record(request, trace, { status: "error", errorClass, attempts, promptHash, latencyMs });
+      this.#log("warn", "model call failed", { task: request.task, provider: ref.endpoint, model: ref.model, errorClass, attempts, message: failure?.message });
+      return { kind: "failed", errorClass, message: failure?.message ?? errorClass, trace, refusedByBudget: false };
+    }
+
+    // Paid for whether or not the answer is usable: settle and account before validating.
+    const computed = costNusd(price, result.usage);
+    const reportedNusd = result.reportedCostUsd !== undefined ? Math.round(result.reportedCostUsd * 1e9) : undefined;
+    const cost = reportedNusd ?? computed;
+    if (reportedNusd !== undefined && reportedNusd !== computed) {
+      this.#log("info", "provider-reported cost differs from the price table", { provider: ref.endpoint, model: ref.model, reportedNusd, computedNusd: computed });
+    }
+    this.#deps.budget.settle(reserved.reservation, cost);
+    const clockTs = this.#deps.clock.now();
+    this.ledger.add({ provider: ref.endpoint, model: ref.model, task: request.task, tier: ref.tier, ts: clockTs, costNusd: cost, ...(request.agent !== undefined ? { agent: request.agent } : {}) });
+
+    let answer: T | string = result.text;
+    let malformed: string | undefined;
+    if (request.answer) {
+      const value = result.parsed !== undefined ? result.parsed : tryParseJsonAnswer(result.text);
+      const checked = value === undefined ? undefined : request.answer.validate.safeParse(value);
+      if (!checked) malformed = `answer is not JSON: ${JSON.stringify(result.text.slice(0, 120))}`;
+      else if (!checked.success) malformed = `answer out of schema or range: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+      else answer = checked.data;
+    }
+    const usageFields = {
+      attempts,
+      promptHash,
+      latencyMs,
+      ttftMs: result.ttftMs,
+      usage: result,
+      costNusd: cost,
+      ...(reportedNusd !== undefined ? { reportedCostNusd: reportedNusd } : {}),
+    };
+    if (malformed !== undefined) {
+      const trace: AttemptTrace = { ...base, status: "error", errorClass: "malformed_output", attempts };
+      this.#record(request, trace, { status: "error", errorClass: "malformed_output", ...usageFields });
+      this.#log("warn", "malformed model answer", { task: request.task, provider: ref.endpoint, model: ref.model, detail: malformed });
+      return { kind: "failed", errorClass: "malformed_output", message: malformed, trace, refusedByBudget: false };
+    }
+    const trace: AttemptTrace = { ...base, status: "ok", attempts };
+    const callId = this.#record(request, trace, { status: "ok", ...usageFields });
+    return {
+      kind: "ok",
+      outcome: { ok: true, answer, result, provider: ref.endpoint, model: ref.model, tier: ref.tier, callId, costNusd: cost, trace: [trace] },
+    };
+  }
+
+  #record(
+    request: RouterRequest,
+    trace: AttemptTrace,
+    fields: {
+      status: CallRecord["status"];
+      errorClass?: string;
+      attempts: number;
+      promptHash?: string;
+      latencyMs?: number;
+      ttftMs?: number;
+      usage?: ProviderResult;
+      costNusd?: number;
+      reportedCostNusd?: number;
+    },
+  ): string {
+    const callId = randomUUID();
+    const r = fields.usage;
+    this.#deps.callLog.record({
+      callId,
+      simTs: this.#deps.clock.now(),
+      wallTs: Date.now(),
+      task: request.task,
+      ...(request.agent !== undefined ? { agent: request.agent } : {}),
+      tier: trace.tier,
+      provider: trace.provider,
+      model: trace.model,
+      ...(fields.promptHash !== undefined ? { promptHash: fields.promptHash } : {}),
+      status: fields.status,
+      ...(fields.errorClass !== undefined ? { errorClass: fields.errorClass } : {}),
+      attempts: fields.attempts,
+      inputTokens: r?.usage.inputTokens ?? 0,
+      outputTokens: r?.usage.outputTokens ?? 0,
+      cachedTokens: r?.usage.cachedInputTokens ?? 0,
+      costNusd: fields.costNusd ?? 0,
+      ...(fields.reportedCostNusd !== undefined ? { reportedCostNusd: fields.reportedCostNusd } : {}),
+      ...(fields.latencyMs !== undefined ? { latencyMs: fields.latencyMs } : {}),
+      ...(fields.ttftMs !== undefined ? { ttftMs: fields.ttftMs } : {}),
+      ...(r?.gpuMs !== undefined ? { gpuMs: r.gpuMs } : {}),
+      cache: "miss",
+      ...(r ? { finishReason: r.finishReason } : {}),
+    });
+    return callId;
+  }
+}
