@@ -5,8 +5,12 @@
  */
 import type { CommandModule } from "yargs";
 import { replayCommand } from "./replay.ts";
+import { datasetCommand } from "./dataset.ts";
+import { importCommand } from "./import.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
   replayCommand,
+  importCommand,
+  datasetCommand,
 ];

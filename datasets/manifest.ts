@@ -1,0 +1,64 @@
+/**
+ * Reading a dataset's manifest and locating its tables: the small API the
+ * replay engine uses. Everything read from disk goes through zod.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { MANIFEST_FILE, Manifest, TABLE_NAMES, type TableName } from "./format.ts";
+
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ManifestError";
+  }
+}
+
+/** Read and validate `<dir>/dataset.json`; errors name the file and the field. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new ManifestError(`${path}: not found (a dataset folder holds ${MANIFEST_FILE}; an import that did not finish leaves none)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(`${path}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const parsed = Manifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue ? issue.path.join(".") || "(root)" : "(root)";
+    throw new ManifestError(`${path} field ${field}: ${issue?.message ?? "invalid manifest"}`);
+  }
+  return parsed.data;
+}
+
+/** Absolute-or-relative path of a table's file, or null when the dataset has no such table. */
+export function tablePath(dir: string, manifest: Manifest, table: TableName): string | null {
+  const entry = manifest.tables[table];
+  return entry ? join(dir, entry.file) : null;
+}
+
+/** Tables present in a manifest, in the fixed table order. */
+export function presentTables(manifest: Manifest): TableName[] {
+  return TABLE_NAMES.filter((t) => manifest.tables[t] !== undefined);
+}
+
+/**
+ * One hash naming a dataset's content (for the runs table): sha256 over
+ * `table:sha256` lines in the fixed table order. Names, dates and notes do not
+ * change it; any byte of any table does.
+ */
+export function datasetHash(manifest: Manifest): string {
+  const hash = createHash("sha256");
+  for (const table of presentTables(manifest)) {
+    const entry = manifest.tables[table];
+    if (entry) hash.update(`${table}:${entry.sha256}\n`);
+  }
+  return hash.digest("hex");
+}
