@@ -34,6 +34,8 @@ export interface PipelineOptions {
   /** Write a durable checkpoint every this many events. */
   checkpointEvery?: number;
   onProgress?: (p: PipelineProgress) => void;
+  /** Called after each durable checkpoint with the number of events it covers. */
+  onCheckpoint?: (events: number) => void;
   /** Stop after this many events (tests: simulate an interruption). */
   stopAfter?: number;
 }
@@ -88,6 +90,7 @@ export class Pipeline {
         ev++;
         if (ev >= nextCheckpoint) {
           await store.checkpoint(ev, e.ts);
+          options.onCheckpoint?.(ev);
           nextCheckpoint = ev + checkpointEvery;
         }
         if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders });

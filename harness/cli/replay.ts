@@ -17,6 +17,8 @@ interface ReplayArgs {
   label?: string;
   json: boolean;
   progress: boolean;
+  verbose: boolean;
+  checkpointEvery: number;
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
@@ -31,6 +33,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option("label", { type: "string", describe: "Free-text label stored with the run" })
       .option("json", { type: "boolean", default: false, describe: "Print the outcome as JSON (for scripts); no progress bar" })
       .option("progress", { type: "boolean", default: true, describe: "Show a progress bar on a terminal" })
+      .option("verbose", { type: "boolean", default: false, describe: "Log each durable checkpoint to stderr" })
+      .option("checkpoint-every", { type: "number", default: 250_000, describe: "Events between durable checkpoints (resume points)" })
       .check((a) => {
         if (!a.resume && (!a.config || !a.dataset)) throw new Error("replay needs -c <config> and -d <dataset> (or --resume <run>)");
         return true;
@@ -57,7 +61,9 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
       db,
       ...(args.resume ? { resumeRunId: args.resume } : {}),
       ...(args.label ? { label: args.label } : {}),
+      checkpointEvery: args.checkpointEvery,
       onProgress: (p) => bar.update(p),
+      ...(args.verbose ? { onCheckpoint: (ev: number) => process.stderr.write(`checkpoint ${ev}\n`) } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof DatasetError) throw new CliError(error.message, 2);

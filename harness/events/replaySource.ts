@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { DuckDBDataChunk, DuckDBResult } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from "@duckdb/node-api";
 import { openDb, sqlString, type Db } from "../db/duckdb.ts";
 import type { Manifest, Result, TableName } from "../../datasets/format.ts";
 import { Manifest as ManifestSchema, MANIFEST_FILE } from "../../datasets/format.ts";
@@ -72,6 +72,7 @@ export class ReplaySource implements EventSource {
   readonly manifest: Manifest;
   #db: Db | null = null;
   #markets: MarketRecord[] | null = null;
+  #connections: DuckDBConnection[] = [];
 
   constructor(
     readonly dir: string,
@@ -107,14 +108,17 @@ export class ReplaySource implements EventSource {
       const entry = this.manifest.tables[table];
       if (!entry || entry.rows === 0) continue;
       const sql = tableQuery(table, join(this.dir, entry.file), this.options);
-      cursors.push(new ChunkCursor(await db.connection.stream(sql), DECODERS[table]));
+      // One connection per table: a new query on a connection ends that connection's open stream.
+      const connection = await db.instance.connect();
+      this.#connections.push(connection);
+      cursors.push(new ChunkCursor(table, await connection.stream(sql), DECODERS[table]));
     }
     for (const c of cursors) await c.fill();
 
     let out: MarketEvent[] = [];
     for (;;) {
       // Pick the cursor whose head is first in (ts, tie rank). Rank breaks ties
-      // between tables; within a table the SQL ORDER BY already fixed the order.
+      // between tables; within a table, file order is replay order.
       let best: Cursor | null = null;
       let bestTs = Infinity;
       let bestRank = Infinity;
@@ -140,6 +144,8 @@ export class ReplaySource implements EventSource {
   }
 
   async close(): Promise<void> {
+    for (const c of this.#connections) c.closeSync();
+    this.#connections = [];
     this.#db?.close();
     this.#db = null;
   }
@@ -148,7 +154,8 @@ export class ReplaySource implements EventSource {
     if (!this.#db) {
       this.#db = await openDb(":memory:");
       await this.#db.connection.run(`SET memory_limit = ${sqlString(this.options.memoryLimit ?? "256MB")}`);
-      await this.#db.connection.run(`SET preserve_insertion_order = false`);
+      // Tables are written sorted (datasets/datasetWriter.ts), so file order is replay order: no sort, no spill.
+      await this.#db.connection.run(`SET preserve_insertion_order = true`);
     }
     return this.#db;
   }
@@ -221,23 +228,23 @@ function tableQuery(table: Exclude<TableName, "markets">, path: string, o: Repla
   if (o.start !== undefined) where.push(`ts >= ${o.start}`);
   if (o.end !== undefined) where.push(`ts <= ${o.end}`);
   if (o.tickers && table !== "news") where.push(`ticker IN (${o.tickers.map(sqlString).join(",") || "NULL"})`);
-  const from = `read_parquet(${sqlString(path)}, file_row_number = true)`;
+  const from = `read_parquet(${sqlString(path)})`;
   const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
   switch (table) {
     case "quotes":
       return `SELECT ts::DOUBLE AS ts, ticker, ${units("yes_bid")}, ${units("yes_ask")}, ${units("last_price")}, volume, open_interest
-                FROM ${from} ${filter} ORDER BY ts, ticker, file_row_number`;
+                FROM ${from} ${filter}`;
     case "trades":
       return `SELECT ts::DOUBLE AS ts, ticker, trade_id, ${units("yes_price")}, count, taker_side
-                FROM ${from} ${filter} ORDER BY ts, ticker, file_row_number`;
+                FROM ${from} ${filter}`;
     case "orderbook":
       return `SELECT ts::DOUBLE AS ts, ticker,
                      list_transform(yes, l -> [round(l[1] * 10000), l[2]]) AS yes,
                      list_transform(no, l -> [round(l[1] * 10000), l[2]]) AS no
-                FROM ${from} ${filter} ORDER BY ts, ticker, file_row_number`;
+                FROM ${from} ${filter}`;
     case "news":
       return `SELECT ts::DOUBLE AS ts, id, source, title, summary, url, tickers
-                FROM ${from} ${filter} ORDER BY ts, id, file_row_number`;
+                FROM ${from} ${filter}`;
   }
 }
 
@@ -345,11 +352,21 @@ class ArrayCursor implements Cursor {
   async fill() {}
 }
 
+/**
+ * Reads one table's stream. The next chunk is requested as soon as the
+ * current one arrives, so DuckDB decodes Parquet on its own threads while
+ * JavaScript works through the current chunk. It also checks that time never
+ * goes backwards within a table, which the merge relies on.
+ */
 class ChunkCursor implements Cursor {
   #items: MarketEvent[] = [];
   #i = 0;
   #done = false;
+  #next: Promise<DuckDBDataChunk | null> | null = null;
+  #lastTs = -Infinity;
+  #rows = 0;
   constructor(
+    private readonly table: string,
     private readonly result: DuckDBResult,
     private readonly decode: Decoder,
   ) {}
@@ -364,14 +381,29 @@ class ChunkCursor implements Cursor {
   }
   async fill() {
     while (!this.#done && this.#i >= this.#items.length) {
-      const chunk = await this.result.fetchChunk();
+      const chunk = await (this.#next ?? this.result.fetchChunk());
+      this.#next = null;
       if (!chunk || chunk.rowCount === 0) {
         this.#done = true;
         this.#items = [];
       } else {
+        this.#next = this.result.fetchChunk();
         this.#items = this.decode(chunk);
+        this.#checkOrder();
       }
       this.#i = 0;
     }
+  }
+
+  #checkOrder(): void {
+    const items = this.#items;
+    for (let k = 0; k < items.length; k++) {
+      const ts = items[k]!.ts;
+      if (ts < this.#lastTs) {
+        throw new DatasetError(`${this.table}: row ${this.#rows + k + 1} (ts ${ts}) is earlier than the row before it; tables must be sorted by ts (re-import with tapedeck import)`);
+      }
+      this.#lastTs = ts;
+    }
+    this.#rows += items.length;
   }
 }

@@ -38,6 +38,7 @@ export interface ReplayRequest {
   source?: ReplaySourceOptions;
   onProgress?: (p: PipelineProgress & { totalEvents: number | null }) => void;
   checkpointEvery?: number;
+  onCheckpoint?: (events: number) => void;
   /** Tests: stop after this many events, leaving the run unfinished as a crash would. */
   stopAfter?: number;
 }
@@ -111,6 +112,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   try {
     const result = await pipeline.run({
       checkpointEvery: req.checkpointEvery ?? 250_000,
+      ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
       ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
       onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
     });
