@@ -1,0 +1,34 @@
+/** Local model throughput from the benchmarks table (latest figure per benchmark and device). */
+import type { TopLevelSpec } from "vega-lite";
+import type { Row } from "../query.ts";
+import { CHART_CONFIG, type ChartDef } from "./chart.ts";
+
+export function throughputChart(rows: readonly Row[]): ChartDef {
+  const spec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Local throughput (tokens/s, from tapedeck bench)",
+    config: CHART_CONFIG,
+    width: 480,
+    height: { step: 30 },
+    transform: [{ calculate: "datum.name + ' — ' + datum.device", as: "bench" }],
+    layer: [
+      {
+        mark: { type: "bar", color: "#6baed6" },
+        encoding: {
+          y: { field: "bench", type: "nominal", title: null, sort: "-x" },
+          x: { field: "tokens_per_s", type: "quantitative", title: "tokens per second" },
+          tooltip: [{ field: "name" }, { field: "device" }, { field: "tokens_per_s", format: ".1f" }],
+        },
+      },
+      {
+        mark: { type: "text", align: "left", dx: 4 },
+        encoding: {
+          y: { field: "bench", type: "nominal", sort: "-x" },
+          x: { field: "tokens_per_s", type: "quantitative" },
+          text: { field: "tokens_per_s", type: "quantitative", format: ",.0f" },
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  return { id: "throughput", title: "Local throughput", caption: "Benchmarks are not tied to a run: every stored local benchmark is shown.", spec, data: rows };
+}
