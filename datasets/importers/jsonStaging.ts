@@ -13,12 +13,12 @@ export async function stageJsonRecords(conn: DuckDBConnection, name: string, fil
   const list = `[${files.map(sqlString).join(", ")}]`;
   const key = sqlString(`$.${wrapperKey}`);
   await conn.run(`CREATE OR REPLACE TABLE ${name}_objs AS
-    SELECT filename AS _file, rowid AS _rid, json AS j FROM read_json_objects(${list}, format = 'auto', filename = true)`);
+    SELECT filename AS _file, json AS j FROM read_json_objects(${list}, format = 'auto', filename = true)`);
   await conn.run(`CREATE OR REPLACE TABLE ${name} AS
     SELECT _file, row_number() OVER (PARTITION BY _file ORDER BY _rid, _idx) AS _row, parent_ticker, rec FROM (
       SELECT _file, _rid, j ->> '$.ticker' AS parent_ticker,
         unnest(recs) AS rec, unnest(range(len(recs))) AS _idx
-      FROM (SELECT _file, _rid, j,
+      FROM (SELECT _file, rowid AS _rid, j,
               CASE WHEN json_type(j, ${key}) = 'ARRAY' THEN CAST(json_extract(j, ${key}) AS JSON[]) ELSE [j] END AS recs
             FROM ${name}_objs))`);
   await conn.run(`DROP TABLE ${name}_objs`);
@@ -50,10 +50,12 @@ export async function textView(
  * objects, as the old snapshot layout writes them — into `name`(_file, _row, parent_ticker = KEY, rec).
  */
 export async function stageKeyedJson(conn: DuckDBConnection, name: string, file: string): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TABLE ${name}_top AS
+    SELECT filename AS _file, json AS j FROM read_json_objects(${sqlString(file)}, format = 'auto', filename = true)`);
   await conn.run(`CREATE OR REPLACE TABLE ${name}_objs AS
     SELECT _file, _rid, k, json_extract(j, '$."' || k || '"') AS v FROM (
-      SELECT filename AS _file, rowid AS _rid, json AS j, unnest(json_keys(json)) AS k
-      FROM read_json_objects(${sqlString(file)}, format = 'auto', filename = true))`);
+      SELECT _file, rowid AS _rid, j, unnest(json_keys(j)) AS k FROM ${name}_top)`);
+  await conn.run(`DROP TABLE ${name}_top`);
   await conn.run(`CREATE OR REPLACE TABLE ${name} AS
     SELECT _file, row_number() OVER (PARTITION BY _file ORDER BY _rid, k, _idx) AS _row, k AS parent_ticker, rec FROM (
       SELECT _file, _rid, k, unnest(recs) AS rec, unnest(range(len(recs))) AS _idx

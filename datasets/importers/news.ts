@@ -59,7 +59,7 @@ export async function importNews(src: string, out: string, options: ImportNewsOp
         NULLIF(trim(coalesce(link, url)), '') AS url, NULLIF(trim(summary), '') AS summary
       FROM raw_news`);
     // Each raw row must have a headline and a time; report the first that does not.
-    await checkRules(conn, { news: "(SELECT _file, _row, ts, 'x' AS id, source, title FROM seen)" });
+    await checkRules(conn, { news: "(SELECT _file, _row, ts, _file || ':' || _row AS id, source, title FROM seen)" });
     const from = options.from === undefined ? "" : ` AND ts >= ${options.from}`;
     const to = options.to === undefined ? "" : ` AND ts < ${options.to}`;
     await conn.run(`CREATE OR REPLACE TABLE n_news AS SELECT
