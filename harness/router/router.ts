@@ -35,11 +35,11 @@ export interface ModelRef {
 export interface RouteSpec {
   chain: readonly ModelRef[];
   /** Tried first when the prefer-premium rule holds. */
-  premium?: readonly ModelRef[];
-  preferPremiumWhen?: { minEdge?: number; minStakeUsd?: number };
-  maxTokens?: number;
-  timeoutMs?: number;
-  temperature?: number;
+  premium?: readonly ModelRef[] | undefined;
+  preferPremiumWhen?: { minEdge?: number | undefined; minStakeUsd?: number | undefined } | undefined;
+  maxTokens?: number | undefined;
+  timeoutMs?: number | undefined;
+  temperature?: number | undefined;
 }
 
 export interface ExhaustedPolicy {

@@ -1,0 +1,95 @@
+/**
+ * A fake OpenAI-compatible server speaking the real wire protocol of
+ * POST /v1/chat/completions: unary JSON and SSE streaming (with the usage
+ * chunk when stream_options.include_usage is set), OpenAI-shaped error
+ * bodies, and the scripted faults of script.ts. The provider under test is
+ * the same code that talks to OpenRouter.
+ */
+import type { ServerResponse } from "node:http";
+import { startServer, type LoopbackServer } from "./httpServer.ts";
+import { delay, type Script, type ScriptStep } from "./script.ts";
+
+export interface OpenAiLoopback extends LoopbackServer {
+  /** Base URL to give the OpenAI client: <origin>/v1 */
+  baseURL: string;
+  script: Script;
+}
+
+export async function startOpenAiServer(script: Script): Promise<OpenAiLoopback> {
+  const state = { script };
+  const server = await startServer(async (request, res, socket) => {
+    if (request.path !== "/v1/chat/completions") {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${request.path}` } }));
+      return;
+    }
+    const step = state.script(request);
+    await play(step, request.body, res, () => socket.destroy());
+  });
+  return Object.assign(server, {
+    baseURL: `${server.origin}/v1`,
+    get script() {
+      return state.script;
+    },
+    set script(s: Script) {
+      state.script = s;
+    },
+  });
+}
+
+async function play(step: ScriptStep, body: Record<string, unknown>, res: ServerResponse, reset: () => void): Promise<void> {
+  if ("delayMs" in step && step.delayMs) await delay(step.delayMs);
+  switch (step.kind) {
+    case "hang":
+      return; // never answer; the socket is destroyed when the server closes
+    case "reset":
+      reset();
+      return;
+    case "malformed_body":
+      res.writeHead(200, { "content-type": "application/json" }).end('{"id": "x", "choices": [ {"message": ');
+      return;
+    case "status": {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (step.retryAfter !== undefined) headers["retry-after"] = step.retryAfter;
+      res.writeHead(step.status, headers).end(JSON.stringify({ error: { message: step.message ?? `scripted ${step.status}`, type: "scripted", code: step.status } }));
+      return;
+    }
+    case "reply": {
+      const model = String(body["model"] ?? "unknown");
+      const promptTokens = step.promptTokens ?? 10;
+      const completionTokens = step.completionTokens ?? 5;
+      const usage: Record<string, unknown> = {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+        prompt_tokens_details: { cached_tokens: step.cachedTokens ?? 0 },
+      };
+      if (step.cost !== undefined) usage["cost"] = step.cost;
+      const created = 1_700_000_000;
+      if (body["stream"] === true) {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        const pieces = step.content.match(/.{1,8}/gs) ?? [""];
+        for (const piece of pieces) {
+          res.write(`data: ${JSON.stringify({ id: "chatcmpl-loop", object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+        }
+        res.write(`data: ${JSON.stringify({ id: "chatcmpl-loop", object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: step.finishReason ?? "stop" }] })}\n\n`);
+        const options = body["stream_options"] as { include_usage?: boolean } | undefined;
+        if (options?.include_usage) {
+          res.write(`data: ${JSON.stringify({ id: "chatcmpl-loop", object: "chat.completion.chunk", created, model, choices: [], usage })}\n\n`);
+        }
+        res.end("data: [DONE]\n\n");
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id: "chatcmpl-loop",
+          object: "chat.completion",
+          created,
+          model,
+          choices: [{ index: 0, message: { role: "assistant", content: step.content }, finish_reason: step.finishReason ?? "stop" }],
+          usage,
+        }),
+      );
+      return;
+    }
+  }
+}
