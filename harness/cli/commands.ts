@@ -4,6 +4,9 @@
  * listing it here.
  */
 import type { CommandModule } from "yargs";
+import { compareCommand } from "./compare.ts";
+import { consensusCommand } from "./consensus.ts";
+import { reportCommand } from "./report.ts";
 import { replayCommand } from "./replay.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
@@ -13,4 +16,7 @@ export const commands: Array<CommandModule<any, any>> = [
   replayCommand,
   importCommand,
   datasetCommand,
+  reportCommand,
+  compareCommand,
+  consensusCommand,
 ];

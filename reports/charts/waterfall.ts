@@ -12,7 +12,7 @@ export function waterfallChart(rows: readonly Row[]): ChartDef {
     height: 260,
     mark: { type: "bar", size: 40 },
     encoding: {
-      x: { field: "step", type: "nominal", sort: { field: "order" }, title: null, axis: { labelAngle: 0 } },
+      x: { field: "step", type: "nominal", sort: { field: "order" }, title: null, axis: { labelAngle: 0, labelLimit: 220 } },
       y: { field: "start", type: "quantitative", title: "net P&L after AI spend ($)" },
       y2: { field: "end" },
       color: {
