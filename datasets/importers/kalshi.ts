@@ -72,7 +72,7 @@ export async function importKalshi(src: string, out: string, options: ImportKals
     await applyFilters(conn, staged.tables, options, staged.notes);
     const relations: Partial<Record<"markets" | "trades" | "quotes" | "orderbook", string>> = {};
     for (const t of staged.tables) relations[t] = `n_${t}`;
-    await checkRules(conn, relations);
+    await checkRules(conn, relations, staged.fieldNames ?? {});
     for (const t of staged.tables) await writer.writeTable(t, `SELECT * FROM n_${t}`);
     return writer.commit({
       name: options.name ?? basename(resolve(out)),

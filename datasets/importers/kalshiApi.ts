@@ -58,11 +58,12 @@ export async function stageKalshiApi(conn: DuckDBConnection, src: string): Promi
   const notes: string[] = [];
   const tables: StagedKalshi["tables"] = ["markets"];
   const quoteParts: string[] = [];
+  const fieldNames: NonNullable<StagedKalshi["fieldNames"]> = {};
 
   if (files.trades.length > 0) {
     await stageJsonRecords(conn, "j_trades", files.trades, "trades");
     await textView(conn, "j_trades", "raw_trades");
-    await normaliseTrades(conn, "raw_trades");
+    fieldNames.trades = await normaliseTrades(conn, "raw_trades");
     tables.push("trades");
   }
 
@@ -73,7 +74,7 @@ export async function stageKalshiApi(conn: DuckDBConnection, src: string): Promi
   const fetched = pick(marketCols, "ts", "fetched_at", "recorded_at");
   if (fetched !== "NULL") {
     quoteParts.push(`SELECT _file, _row, ${quoteColumns(marketCols, anyTimeMs(fetched))} FROM raw_markets WHERE ${fetched} IS NOT NULL`);
-    notes.push(`Market snapshots with a fetch time (${fetched}) became quotes.`);
+    notes.push(`Market snapshots with a fetch time (${fetched.replaceAll('"', "")}) became quotes.`);
   } else {
     notes.push("Market records carry no fetch time, so their bid/ask snapshot is not used as a quote.");
   }
@@ -110,5 +111,5 @@ export async function stageKalshiApi(conn: DuckDBConnection, src: string): Promi
     notes.push("Order books: bids only on each side, best first; a YES bid at X is a NO ask at 1 − X.");
   }
   const inputs = KINDS.flatMap((k) => files[k]);
-  return { tables, inputs, notes };
+  return { tables, inputs, notes, fieldNames };
 }

@@ -30,6 +30,8 @@ export interface StagedKalshi {
   tables: Array<"markets" | "trades" | "quotes" | "orderbook">;
   inputs: string[];
   notes: string[];
+  /** dataset column → input field name, so errors name the field as the input spells it */
+  fieldNames?: Partial<Record<"markets" | "trades" | "quotes" | "orderbook", Record<string, string>>>;
 }
 
 /** Stage and normalise into n_markets and n_trades. */
@@ -40,13 +42,14 @@ export async function stageKalshiCsv(conn: DuckDBConnection, src: string): Promi
   const trades = await tradeFiles(src);
   const notes: string[] = [`Markets from ${marketsName}.`];
   const tables: StagedKalshi["tables"] = ["markets"];
+  const fieldNames: NonNullable<StagedKalshi["fieldNames"]> = {};
   if (trades.length > 0) {
     await stageCsv(conn, "raw_trades", trades);
-    await normaliseTrades(conn, "raw_trades");
+    fieldNames.trades = await normaliseTrades(conn, "raw_trades");
     tables.push("trades");
     notes.push(`Trades from ${trades.length} CSV file(s); \`price\` is read as dollars.`);
   }
   await stageCsv(conn, "raw_markets", [marketsFile]);
   notes.push(...(await normaliseMarkets(conn, "raw_markets", { tradesTable: trades.length > 0 ? "n_trades" : null })));
-  return { tables, inputs: [marketsFile, ...(trades.length > 0 ? [join(src, "trades")] : [])], notes };
+  return { tables, inputs: [marketsFile, ...(trades.length > 0 ? [join(src, "trades")] : [])], notes, fieldNames };
 }

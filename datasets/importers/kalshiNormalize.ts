@@ -27,7 +27,7 @@ const fileStem = `regexp_extract(_file, '([^/\\\\]+)\\.(csv|json|jsonl)$', 1)`;
  * n_trades from a staged trades table. `price` (as in recorded CSVs) is read
  * as dollars; `yes_price` as legacy cents; `yes_price_dollars` wins.
  */
-export async function normaliseTrades(conn: DuckDBConnection, stage: string): Promise<void> {
+export async function normaliseTrades(conn: DuckDBConnection, stage: string): Promise<Record<string, string>> {
   const cols = await columnsOf(conn, stage);
   const priceSource = pick(cols, "yes_price_dollars", "price", "yes_price");
   const price =
@@ -49,6 +49,8 @@ export async function normaliseTrades(conn: DuckDBConnection, stage: string): Pr
     { field: countRaw.replaceAll('"', ""), raw: countRaw, parsed: `TRY_CAST(NULLIF(trim(${countRaw}), '') AS DOUBLE)`, what: "a number" },
   ];
   await checkParsed(conn, stage, checks);
+  const unquote = (c: string): string => c.replaceAll('"', "");
+  return { ts: unquote(timeRaw), yes_price: unquote(priceSource), count: unquote(countRaw) };
 }
 
 export interface MarketsOptions {
@@ -72,13 +74,14 @@ export async function normaliseMarkets(conn: DuckDBConnection, stage: string, op
   const firstTrade = options.tradesTable
     ? `(SELECT min(t.ts) FROM ${options.tradesTable} t WHERE t.ticker = ${ticker})`
     : "NULL";
-  let open: string;
-  if (openRaw !== "NULL") {
-    open = isoMs(openRaw);
-  } else {
-    open = `least(coalesce(${firstTrade}, ${isoMs(closeRaw)}), ${isoMs(closeRaw)})`;
+  const inferred = `least(coalesce(${firstTrade}, ${isoMs(closeRaw)}), ${isoMs(closeRaw)})`;
+  const open = openRaw === "NULL" ? inferred : `coalesce(${isoMs(openRaw)}, ${inferred})`;
+  const missingOpen =
+    openRaw === "NULL" ||
+    Number((await conn.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM ${stage} WHERE NULLIF(trim(${openRaw}), '') IS NULL`)).getRowObjectsJson()[0]?.["n"] ?? 0) > 0;
+  if (missingOpen) {
     notes.push(
-      "The markets input has no open_time: open_time is inferred as the market's earliest recorded trade (or its close_time when it has no trades); the market existed earlier than that.",
+      "Where the markets input has no open_time, open_time is inferred as the market's earliest recorded trade (or its close_time when it has no trades); the market existed earlier than that.",
     );
   }
   if (settleRaw === "NULL") notes.push("No settlement time in the input: settle_time is null, so the result becomes visible at close_time.");

@@ -83,10 +83,16 @@ export async function checkParsed(conn: DuckDBConnection, relation: string, chec
 }
 
 /** Run the dataset row rules over staged, normalised tables; throw the first problem located in the input. */
-export async function checkRules(conn: DuckDBConnection, relations: Partial<Record<TableName, string>>): Promise<void> {
+export async function checkRules(
+  conn: DuckDBConnection,
+  relations: Partial<Record<TableName, string>>,
+  inputFieldNames: Partial<Record<TableName, Record<string, string>>> = {},
+): Promise<void> {
   const { problems, total } = await runRules(conn, relations, 1);
   const first = problems[0];
   if (first) {
-    throw new InputError({ file: first.file, row: first.row, field: first.field, message: first.message }, total - 1);
+    // Name the field as the input spells it (e.g. `price`), not as the dataset column (`yes_price`).
+    const field = inputFieldNames[first.table]?.[first.field] ?? first.field;
+    throw new InputError({ file: first.file, row: first.row, field, message: first.message }, total - 1);
   }
 }
