@@ -112,6 +112,14 @@ export class OpenAiCompatibleProvider implements Provider {
   }
 
   #classify(error: unknown, request: ProviderRequest): ProviderError {
+    const classified = this.#classifyRaw(error, request);
+    // Some servers echo the key in their error text ("Incorrect API key provided: sk-…"): never let it travel on.
+    if (!classified.message.includes(this.#options.apiKey) || this.#options.apiKey === "") return classified;
+    const redacted = classified.message.replace(`${classified.details.provider}: ${classified.errorClass}: `, "").replaceAll(this.#options.apiKey, "[redacted]");
+    return new ProviderError(classified.errorClass, redacted, classified.details);
+  }
+
+  #classifyRaw(error: unknown, request: ProviderRequest): ProviderError {
     if (error instanceof ProviderError) return error;
     const provider = this.name;
     if (error instanceof OpenAI.APIConnectionTimeoutError) return new ProviderError("timeout", `no answer within ${request.timeoutMs ?? this.#options.defaultTimeoutMs ?? 60_000} ms`, { provider });

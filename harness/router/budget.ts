@@ -51,7 +51,7 @@ export class Budget {
   readonly #open = new Map<number, Reservation>();
 
   constructor(
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, "now">,
     private readonly options: BudgetOptions,
     private readonly onAlert: (alert: BudgetAlert) => void = () => {},
   ) {}

@@ -25,7 +25,7 @@ export class CircuitBreaker {
   #coolUntil = 0;
 
   constructor(
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, "now">,
     private readonly options: BreakerOptions = DEFAULT_BREAKER,
     private readonly onChange?: (state: BreakerState) => void,
   ) {}

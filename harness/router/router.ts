@@ -51,7 +51,7 @@ export interface ExhaustedPolicy {
 export type RouterLogger = (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
 
 export interface RouterDeps {
-  clock: Clock;
+  clock: Pick<Clock, "now">;
   endpoints: ReadonlyMap<string, Endpoint>;
   routes: Readonly<Record<string, RouteSpec>>;
   prices: PriceTable;

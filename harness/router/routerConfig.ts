@@ -109,7 +109,7 @@ export const routerConfigSchema = z
 export type RouterConfig = z.input<typeof routerConfigSchema>;
 
 export interface RouterRuntime {
-  clock: Clock;
+  clock: Pick<Clock, "now">;
   callLog: CallLog;
   env?: Readonly<Record<string, string | undefined>>;
   logger?: RouterLogger;

@@ -12,7 +12,6 @@ import { CircuitBreaker } from "../../harness/router/circuitBreaker.ts";
 import { Budget } from "../../harness/router/budget.ts";
 import { MemoryCallLog } from "../../harness/router/callLog.ts";
 import { PriceTable } from "../../harness/router/pricing.ts";
-import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
 
 const MODEL = new URL("../../models/stories260K.gguf", import.meta.url).pathname;
 const provider = new LocalModelProvider({ modelPath: MODEL, sequences: 2, threads: 1, contextSize: 256 });
@@ -48,7 +47,7 @@ describe("local GGUF provider (real tiny model)", () => {
   });
 
   it("through the router, its out-of-range numbers are rejected as malformed_output", async () => {
-    const clock = new SimulatedClock(Date.UTC(2025, 10, 8));
+    const clock = { now: () => Date.UTC(2025, 10, 8) };
     const log = new MemoryCallLog();
     const router = new Router({
       clock,
