@@ -41,7 +41,9 @@ export interface BuiltReport {
 export function chartsFor(data: ReportData): ChartDef[] {
   const brierRows = data.leaderboard
     .filter((r) => r.values["brier"] !== null && r.values["brier"] !== undefined)
-    .map((r) => ({ run_id: r.run_id, model: r.model, series: `${r.label} · ${r.model}`, brier: r.values["brier"] ?? null, brier_lo: r.brier_lo, brier_hi: r.brier_hi }));
+    .map((r) => ({ run_id: r.run_id, model: r.model, series: `${r.label} · ${r.model}`, brier: r.values["brier"] ?? null, brier_lo: r.brier_lo, brier_hi: r.brier_hi }))
+    // Best first: the chart keeps row order (its y axis is unsorted).
+    .sort((a, b) => (a.brier ?? 0) - (b.brier ?? 0));
   const candidates: ChartDef[] = [
     brierChart(brierRows),
     reliabilityChart(data.reliability),

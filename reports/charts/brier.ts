@@ -10,7 +10,7 @@ export function brierChart(rows: readonly Row[]): ChartDef {
     config: CHART_CONFIG,
     width: 480,
     height: { step: 20 },
-    encoding: { y: { field: "series", type: "nominal", title: null, sort: { field: "brier", op: "min" } } },
+    encoding: { y: { field: "series", type: "nominal", title: null, sort: null } },
     layer: [
       { mark: { type: "rule" }, encoding: { x: { field: "brier_lo", type: "quantitative", title: "Brier score", scale: { zero: false } }, x2: { field: "brier_hi" } } },
       {
