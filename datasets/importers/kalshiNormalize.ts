@@ -71,9 +71,11 @@ export async function normaliseMarkets(conn: DuckDBConnection, stage: string, op
   const closeRaw = pick(cols, "close_time");
   const openRaw = pick(cols, "open_time");
   const settleRaw = pick(cols, "settlement_ts", "settlement_time", "settle_time");
-  const firstTrade = options.tradesTable
-    ? `(SELECT min(t.ts) FROM ${options.tradesTable} t WHERE t.ticker = ${ticker})`
-    : "NULL";
+  // Joined, not a correlated subquery: inside one, an unqualified `ticker` would bind to the trades table.
+  const firstTrade = options.tradesTable ? "_first_trade" : "NULL";
+  const firstTradeJoin = options.tradesTable
+    ? `LEFT JOIN (SELECT ticker AS _ft_ticker, min(ts) AS _first_trade FROM ${options.tradesTable} GROUP BY ticker) AS _ft ON _ft._ft_ticker = ${ticker}`
+    : "";
   const inferred = `least(coalesce(${firstTrade}, ${isoMs(closeRaw)}), ${isoMs(closeRaw)})`;
   const open = openRaw === "NULL" ? inferred : `coalesce(${isoMs(openRaw)}, ${inferred})`;
   const missingOpen =
@@ -104,7 +106,7 @@ export async function normaliseMarkets(conn: DuckDBConnection, stage: string, op
       ${isoMs(closeRaw)} AS close_time,
       ${settleRaw === "NULL" ? "NULL::BIGINT" : isoMs(settleRaw)} AS settle_time,
       ${result} AS result
-    FROM ${stage}`);
+    FROM ${stage} ${firstTradeJoin}`);
   await checkParsed(conn, stage, [
     { field: "close_time", raw: closeRaw, parsed: isoMs(closeRaw), what: "an ISO-8601 time" },
     { field: "open_time", raw: openRaw, parsed: isoMs(openRaw), what: "an ISO-8601 time" },
