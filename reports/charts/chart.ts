@@ -21,7 +21,7 @@ export interface ChartDef {
 export const CHART_CONFIG = {
   font: "DejaVu Sans",
   title: { fontSize: 15, anchor: "start" },
-  axis: { labelFontSize: 11, titleFontSize: 12 },
+  axis: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
   view: { stroke: "#ddd" },
 } as const;

@@ -11,11 +11,12 @@ export function throughputChart(rows: readonly Row[]): ChartDef {
     width: 480,
     height: { step: 30 },
     transform: [{ calculate: "datum.name + ' — ' + datum.device", as: "bench" }],
+    // One shared y so both layers agree on the order (largest first).
+    encoding: { y: { field: "bench", type: "nominal", title: null, sort: { field: "tokens_per_s", op: "max", order: "descending" } } },
     layer: [
       {
         mark: { type: "bar", color: "#6baed6" },
         encoding: {
-          y: { field: "bench", type: "nominal", title: null, sort: "-x" },
           x: { field: "tokens_per_s", type: "quantitative", title: "tokens per second" },
           tooltip: [{ field: "name" }, { field: "device" }, { field: "tokens_per_s", format: ".1f" }],
         },
@@ -23,7 +24,6 @@ export function throughputChart(rows: readonly Row[]): ChartDef {
       {
         mark: { type: "text", align: "left", dx: 4 },
         encoding: {
-          y: { field: "bench", type: "nominal", sort: "-x" },
           x: { field: "tokens_per_s", type: "quantitative" },
           text: { field: "tokens_per_s", type: "quantitative", format: ",.0f" },
         },

@@ -1,0 +1,113 @@
+/**
+ * The report in a real browser: Debian's chromium driven by playwright-core
+ * (no browser download) opens report.html from file://, offline, and we
+ * check that every chart rendered marks, the leaderboard has a row per run,
+ * nothing was fetched from the network and the console stayed clean.
+ * One report comes from a real replay of the bundled sample (two configs);
+ * a second from the synthetic results DB, which exercises every chart kind.
+ * Screenshots go to reports/out/browser/.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildReport } from "../../reports/buildReport.ts";
+import { buildResultsDb } from "../fixtures/resultsDb.ts";
+
+const CHROMIUM = process.env["TAPEDECK_CHROMIUM"] ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const SHOTS = resolve("reports/out/browser");
+
+let dir: string;
+let browser: Browser;
+
+function tapedeck(args: string[]): string {
+  return execFileSync(process.execPath, ["--import", "tsx", "harness/cli/main.ts", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tapedeck-browser-"));
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface PageCheck {
+  chartIds: string[];
+  chartsWithMarks: string[];
+  leaderboardRuns: string[];
+  consoleErrors: string[];
+  network: string[];
+}
+
+async function openReport(htmlPath: string, screenshot: string): Promise<PageCheck> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const consoleErrors: string[] = [];
+  const network: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  // Offline: anything that is not the file itself is refused and recorded.
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("file:") || url.startsWith("data:")) return route.continue();
+    network.push(url);
+    return route.abort();
+  });
+  await page.goto(pathToFileURL(htmlPath).href);
+  await page.waitForSelector("body[data-charts-rendered]", { timeout: 60_000 });
+  const check = await page.evaluate(() => {
+    const ids = JSON.parse(document.getElementById("chart-list")?.textContent ?? "[]") as string[];
+    const withMarks = ids.filter((id) => {
+      const el = document.getElementById(`chart-${id}`);
+      const svg = el?.querySelector("svg");
+      const canvas = el?.querySelector("canvas");
+      const marks = svg?.querySelectorAll("g.mark-line path, g.mark-rect path, g.mark-symbol path, g.mark-rule line, g.mark-text text, g.mark-area path").length ?? 0;
+      return (svg !== null && svg !== undefined && marks > 0) || (canvas !== null && canvas !== undefined);
+    });
+    const runs = [...document.querySelectorAll("#leaderboard tbody tr")].map((tr) => tr.getAttribute("data-run") ?? "");
+    return { ids, withMarks, runs };
+  });
+  await page.screenshot({ path: screenshot, fullPage: true });
+  await page.close();
+  process.stdout.write(`screenshot: ${screenshot}\n`);
+  return { chartIds: check.ids, chartsWithMarks: check.withMarks, leaderboardRuns: check.runs, consoleErrors, network };
+}
+
+describe("report.html in chromium", () => {
+  it("renders every chart of a replay of the bundled sample, offline, with no console errors", async () => {
+    const db = join(dir, "sample.duckdb");
+    const runIds: string[] = [];
+    for (const config of ["market", "momentum"]) {
+      const out = JSON.parse(tapedeck(["replay", "-c", `strategies/configs/${config}.json`, "-d", "datasets/sample", "--db", db, "--json", "--no-progress"])) as { runId: string };
+      runIds.push(out.runId);
+    }
+    const built = await buildReport({ dbPath: db, outDir: join(dir, "sample-report") });
+    const check = await openReport(built.htmlPath, join(SHOTS, "report-sample.png"));
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.network).toEqual([]);
+    expect(check.chartIds.length).toBeGreaterThanOrEqual(4);
+    expect(check.chartsWithMarks).toEqual(check.chartIds);
+    expect([...new Set(check.leaderboardRuns)].sort()).toEqual([...runIds].sort());
+  });
+
+  it("renders every chart kind (ablation, spend, latency, throughput) from the synthetic results DB", async () => {
+    const db = join(dir, "fixture.duckdb");
+    const fixture = await buildResultsDb(db, { runs: 6 });
+    const built = await buildReport({ dbPath: db, outDir: join(dir, "fixture-report") });
+    const check = await openReport(built.htmlPath, join(SHOTS, "report-fixture.png"));
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.network).toEqual([]);
+    expect(check.chartIds).toHaveLength(9);
+    expect(check.chartsWithMarks).toEqual(check.chartIds);
+    expect([...new Set(check.leaderboardRuns)].sort()).toEqual([...fixture.runIds].sort());
+  });
+});
