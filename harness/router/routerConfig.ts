@@ -87,7 +87,7 @@ export const routerConfigSchema = z
     prices: z.object({ file: z.string().optional(), models: z.record(z.string(), modelPriceSchema).optional() }).strict().optional(),
     budget: limits
       .extend({
-        tiers: z.record(tier, limits).optional(),
+        tiers: z.partialRecord(tier, limits).optional(),
         alertAt: z.array(z.number().gt(0).lte(1)).optional(),
         whenExhausted: z.object({ action: z.enum(["next", "free_only", "abstain"]), fallback: z.array(modelRef).optional() }).strict().optional(),
       })
@@ -126,18 +126,21 @@ export function parseRouterConfig(json: unknown, source = "router config"): z.ou
   return parsed.data;
 }
 
-export function loadRouterConfig(path: string): z.output<typeof routerConfigSchema> {
+/** Read and validate a config file; returns it as written (buildRouter parses it again, cheaply). */
+export function loadRouterConfig(path: string): RouterConfig {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     throw new Error(`${path}: cannot read router config: ${(error as Error).message}`);
   }
-  return parseRouterConfig(json, path);
+  parseRouterConfig(json, path);
+  return json as RouterConfig;
 }
 
-export function buildRouter(config: RouterConfig | z.output<typeof routerConfigSchema>, runtime: RouterRuntime): Router {
-  const c = routerConfigSchema.parse(config);
+/** Build the router from a config as written (JSON), never from an already-parsed one: parsing converts dollars to nano-dollars. */
+export function buildRouter(config: RouterConfig, runtime: RouterRuntime): Router {
+  const c = parseRouterConfig(config);
   const env = runtime.env ?? process.env;
   const resolve = (p: string) => (runtime.baseDir && !p.startsWith("/") ? `${runtime.baseDir}/${p}` : p);
   const breakerOptions = { failureThreshold: c.breaker?.failures ?? DEFAULT_BREAKER.failureThreshold, openMs: c.breaker?.openMs ?? DEFAULT_BREAKER.openMs };
@@ -199,7 +202,7 @@ export function buildRouter(config: RouterConfig | z.output<typeof routerConfigS
     ...(l?.monthlyUsd !== undefined ? { monthlyNusd: l.monthlyUsd } : {}),
   });
   const tiers: Record<string, Limits> = {};
-  for (const [t, l] of Object.entries(c.budget?.tiers ?? {})) tiers[t] = toLimits(l);
+  for (const [t, l] of Object.entries(c.budget?.tiers ?? {})) if (l) tiers[t] = toLimits(l);
   const budget = new Budget(
     runtime.clock,
     { ...toLimits(c.budget), tiers, ...(c.budget?.alertAt ? { alertAt: c.budget.alertAt } : {}) },
