@@ -14,12 +14,16 @@ export interface SyntheticSpec {
   markets: number;
   /** Simulated ms between consecutive quotes. */
   stepMs: number;
+  /** Of the events, this share are trade prints (at the mid, half a step after a quote); default 0. */
+  tradeShare?: number;
 }
 
 export async function buildSyntheticDataset(dir: string, spec: SyntheticSpec): Promise<string> {
-  const out = join(dir, `synthetic-${spec.events}-${spec.markets}`);
+  const out = join(dir, `synthetic-${spec.events}-${spec.markets}-${spec.stepMs}-${spec.tradeShare ?? 0}`);
   if (existsSync(join(out, MANIFEST_FILE))) return out;
-  const quotes = spec.events - 3 * spec.markets; // open, close and settle per market are events too
+  const rows = spec.events - 3 * spec.markets; // open, close and settle per market are events too
+  const trades = Math.floor(rows * (spec.tradeShare ?? 0));
+  const quotes = rows - trades;
   if (quotes <= 0) throw new Error(`bench: ${spec.events} events is too few for ${spec.markets} markets`);
   const end = quotes * spec.stepMs;
   await withDatasetWriter(out, async (w) => {
@@ -38,6 +42,17 @@ export async function buildSyntheticDataset(dir: string, spec: SyntheticSpec): P
               (i // ${spec.markets}) * 10 AS volume, NULL AS open_interest
          FROM (SELECT i, 0.05 + 0.9 * ((hash((i // ${spec.markets}) // 500, i % ${spec.markets}) % 1000) / 1000.0) AS mid FROM range(${quotes}) t(i))`,
     );
+    if (trades > 0) {
+      const every = Math.max(1, Math.floor(quotes / trades));
+      await w.writeTable(
+        "trades",
+        `SELECT i * ${spec.stepMs} + ${Math.floor(spec.stepMs / 2)} AS ts, 'SYN-' || lpad((i % ${spec.markets})::VARCHAR, 6, '0') AS ticker,
+                'tr' || i AS trade_id, round(mid, 2) AS yes_price, 10 + hash(i) % 90 AS count,
+                CASE WHEN hash(i, 1) % 2 = 0 THEN 'yes' ELSE 'no' END AS taker_side
+           FROM (SELECT i, 0.05 + 0.9 * ((hash((i // ${spec.markets}) // 500, i % ${spec.markets}) % 1000) / 1000.0) AS mid
+                   FROM range(${quotes}) t(i) WHERE i % ${every} = 0 LIMIT ${trades})`,
+      );
+    }
     await w.commit({
       name: `synthetic-${spec.events}`,
       description: `Synthetic benchmark dataset: ${spec.markets} markets, ${quotes} quotes ${spec.stepMs} ms apart`,

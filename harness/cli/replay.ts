@@ -63,7 +63,12 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
       ...(args.label ? { label: args.label } : {}),
       checkpointEvery: args.checkpointEvery,
       onProgress: (p) => bar.update(p),
-      ...(args.verbose ? { onCheckpoint: (ev: number) => process.stderr.write(`checkpoint ${ev}\n`) } : {}),
+      ...(args.verbose
+        ? {
+            onStart: (runId: string) => process.stderr.write(`run ${runId}\n`),
+            onCheckpoint: (ev: number) => process.stderr.write(`checkpoint ${ev}\n`),
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof DatasetError) throw new CliError(error.message, 2);

@@ -39,6 +39,8 @@ export interface ReplayRequest {
   onProgress?: (p: PipelineProgress & { totalEvents: number | null }) => void;
   checkpointEvery?: number;
   onCheckpoint?: (events: number) => void;
+  /** Called once the run row exists (new or resumed), with its id. */
+  onStart?: (runId: string) => void;
   /** Tests: stop after this many events, leaving the run unfinished as a crash would. */
   stopAfter?: number;
 }
@@ -94,6 +96,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     req.resumeRunId !== undefined,
   );
 
+  req.onStart?.(runId);
   const clock = new SimulatedClock();
   const broker = new PaperBroker(config.broker, store, {
     hasBidAsk: source.manifest.capabilities.hasBidAsk,

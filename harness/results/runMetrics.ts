@@ -64,21 +64,28 @@ export async function computeRunMetrics(
     const rows = byModel.get(model) ?? [];
     put(model, "scored", rows.length);
     if (rows.length === 0) continue;
-    const b = options.bootstrap.samples > 0 ? bootstrapInterval(rows.length, (idx) => brier(rows, idx), options.bootstrap) : null;
+    const clusters = marketClusters(rows);
+    const b = options.bootstrap.samples > 0 ? bootstrapInterval(clusters.n, (idx) => clusters.ratio(idx, clusters.sse, clusters.count), options.bootstrap) : null;
     put(model, "brier", brier(rows), b?.lower ?? null, b?.upper ?? null);
     put(model, "log_loss", logLoss(rows));
     put(model, "accuracy", accuracy(rows));
     const withMarket = rows.filter((r) => r.marketP !== null && r.marketP !== undefined);
     if (withMarket.length > 0) {
       const skill = brierSkill(withMarket);
+      const mc = marketClusters(withMarket);
       const s =
-        options.bootstrap.samples > 0 ? bootstrapInterval(withMarket.length, (idx) => brierSkill(withMarket, idx), options.bootstrap) : null;
+        options.bootstrap.samples > 0 ? bootstrapInterval(mc.n, (idx) => 1 - mc.ratio(idx, mc.sse, mc.marketSse), options.bootstrap) : null;
       put(model, "brier_skill", skill, s?.lower ?? null, s?.upper ?? null);
       const marketRows: ForecastRow[] = withMarket.map((r) => ({ p: r.marketP as number, outcome: r.outcome }));
       put(model, "market_brier", brier(marketRows));
       if (options.bootstrap.samples > 0) {
-        const d = pairedBootstrapDifference(withMarket.length, (idx) => brier(withMarket, idx), (idx) => brier(marketRows, idx), options.bootstrap);
-        put(model, "brier_minus_market", d.estimate, d.lower, d.upper);
+        const d = pairedBootstrapDifference(
+          mc.n,
+          (idx) => mc.ratio(idx, mc.sse, mc.count),
+          (idx) => mc.ratio(idx, mc.marketSse, mc.count),
+          options.bootstrap,
+        );
+        put(model, "brier_minus_market", brier(withMarket) - brier(marketRows), d.lower, d.upper);
       }
       put(model, "market_correlation", correlation(withMarket.map((r) => r.p), withMarket.map((r) => r.marketP as number)));
     }
@@ -149,6 +156,47 @@ export async function computeRunMetrics(
   put("*", "latency_p95_ms", ai.p95);
   put("*", "tokens_per_s", ai.seconds > 0 ? ai.tokens / ai.seconds : null);
   return { metrics, bins };
+}
+
+/**
+ * Per-market sums for a cluster bootstrap. Forecasts of one market share one
+ * outcome, so they are not independent: intervals resample whole markets
+ * (with all their forecasts), which is both honest and fast (a resample
+ * costs one pass over markets, not over forecasts).
+ */
+function marketClusters(rows: readonly ScoredRow[]) {
+  const index = new Map<string, number>();
+  const sse: number[] = [];
+  const marketSse: number[] = [];
+  const count: number[] = [];
+  for (const r of rows) {
+    let k = index.get(r.ticker);
+    if (k === undefined) {
+      index.set(r.ticker, (k = sse.length));
+      sse.push(0);
+      marketSse.push(0);
+      count.push(0);
+    }
+    sse[k]! += (r.p - r.outcome) ** 2;
+    if (r.marketP !== null && r.marketP !== undefined) marketSse[k]! += (r.marketP - r.outcome) ** 2;
+    count[k]! += 1;
+  }
+  return {
+    n: sse.length,
+    sse,
+    marketSse,
+    count,
+    /** Σ num / Σ den over the resampled markets, in index order. */
+    ratio(idx: Uint32Array, num: readonly number[], den: readonly number[]): number {
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < idx.length; i++) {
+        a += num[idx[i]!]!;
+        b += den[idx[i]!]!;
+      }
+      return a / b;
+    },
+  };
 }
 
 /** Pearson correlation; null when either side has no variance. */
