@@ -17,7 +17,7 @@ export interface RowProblem {
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return "null";
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const text = typeof value === "string" ? (value.trim() === "" ? JSON.stringify(value) : value) : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -96,7 +96,7 @@ export const RULES: readonly Rule[] = [
     table: "quotes",
     field: "yes_bid",
     message: "bid above ask",
-    select: `SELECT _file, _row, printf('%s > %s', yes_bid, yes_ask) AS value FROM T WHERE yes_bid > yes_ask`,
+    select: `SELECT _file, _row, CAST(yes_bid AS VARCHAR) || ' > ' || CAST(yes_ask AS VARCHAR) AS value FROM T WHERE yes_bid > yes_ask`,
   },
   nonNegative("quotes", "volume"),
   nonNegative("quotes", "open_interest"),
@@ -127,7 +127,7 @@ export const RULES: readonly Rule[] = [
     table: "orderbook",
     field: "yes",
     message: "crossed book: best YES bid + best NO bid above 1 (bid above ask)",
-    select: `SELECT _file, _row, printf('%s + %s', list_max(list_transform(yes, l -> l[1])), list_max(list_transform(no, l -> l[1]))) AS value
+    select: `SELECT _file, _row, CAST(list_max(list_transform(yes, l -> l[1])) AS VARCHAR) || ' + ' || CAST(list_max(list_transform(no, l -> l[1])) AS VARCHAR) AS value
              FROM T WHERE list_max(list_transform(yes, l -> l[1])) + list_max(list_transform(no, l -> l[1])) > 1 + 1e-9`,
   },
 
