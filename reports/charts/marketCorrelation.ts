@@ -18,7 +18,7 @@ export function marketCorrelationChart(rows: readonly Row[]): ChartDef {
         mark: { type: "bar" },
         encoding: {
           y: { field: "model", type: "nominal", title: null },
-          x: { field: "correlation", type: "quantitative", title: "Pearson correlation", scale: { domain: [-0.2, 1] } },
+          x: { field: "correlation", type: "quantitative", title: "Pearson correlation", scale: { domainMax: 1 } },
           color: {
             condition: { test: `datum.correlation >= ${COPYING_THRESHOLD}`, value: "#d62728" },
             value: "#6baed6",

@@ -64,18 +64,17 @@ async function openReport(htmlPath: string, screenshot: string): Promise<PageChe
   });
   await page.goto(pathToFileURL(htmlPath).href);
   await page.waitForSelector("body[data-charts-rendered]", { timeout: 60_000 });
-  const check = await page.evaluate(() => {
-    const ids = JSON.parse(document.getElementById("chart-list")?.textContent ?? "[]") as string[];
-    const withMarks = ids.filter((id) => {
-      const el = document.getElementById(`chart-${id}`);
-      const svg = el?.querySelector("svg");
-      const canvas = el?.querySelector("canvas");
-      const marks = svg?.querySelectorAll("g.mark-line path, g.mark-rect path, g.mark-symbol path, g.mark-rule line, g.mark-text text, g.mark-area path").length ?? 0;
-      return (svg !== null && svg !== undefined && marks > 0) || (canvas !== null && canvas !== undefined);
-    });
-    const runs = [...document.querySelectorAll("#leaderboard tbody tr")].map((tr) => tr.getAttribute("data-run") ?? "");
-    return { ids, withMarks, runs };
-  });
+  // Locators rather than page.evaluate: the test type-checks without DOM typings.
+  const ids = JSON.parse((await page.locator("#chart-list").textContent()) ?? "[]") as string[];
+  const withMarks: string[] = [];
+  const markSelector = "g.mark-line path, g.mark-rect path, g.mark-symbol path, g.mark-rule line, g.mark-text text, g.mark-area path";
+  for (const id of ids) {
+    const svgMarks = await page.locator(`#chart-${id} svg`).locator(markSelector).count();
+    const canvases = await page.locator(`#chart-${id} canvas`).count();
+    if (svgMarks > 0 || canvases > 0) withMarks.push(id);
+  }
+  const runs = await page.locator("#leaderboard tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-run") ?? ""));
+  const check = { ids, withMarks, runs };
   await page.screenshot({ path: screenshot, fullPage: true });
   await page.close();
   process.stdout.write(`screenshot: ${screenshot}\n`);
