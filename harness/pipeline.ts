@@ -69,9 +69,39 @@ export class Pipeline {
     const progressEvery = 65_536;
     let stopped = false;
 
+    // Decisions wait until every event stamped with the same time has been
+    // applied: at time t a strategy sees all rows with ts <= t, whatever their
+    // tie order, and a market that closes at t is not traded at t.
+    const pending: string[] = [];
+    let groupTs = -Infinity;
+    const decidePending = async (lastEv: number) => {
+      for (let s = 0; s < pending.length; s++) {
+        const ticker = pending[s]!;
+        if (!this.state.isOpen(ticker)) continue;
+        const counts = await this.#forecastAndDecide(lastEv, ticker);
+        forecasts += counts.forecasts;
+        orders += counts.orders;
+      }
+      pending.length = 0;
+    };
+
     outer: for await (const batch of source.events()) {
       for (let i = 0; i < batch.length; i++) {
         const e = batch[i]!;
+        if (e.ts !== groupTs) {
+          // A time boundary: everything before event `ev` is now decided, so it is a safe resume point.
+          if (pending.length > 0) await decidePending(ev - 1);
+          groupTs = e.ts;
+          if (ev >= nextCheckpoint) {
+            await store.checkpoint(ev, simEnd ?? e.ts);
+            options.onCheckpoint?.(ev);
+            nextCheckpoint = ev + checkpointEvery;
+          }
+          if (options.stopAfter !== undefined && ev >= options.stopAfter) {
+            stopped = true;
+            break outer;
+          }
+        }
         clock.observe(e.ts);
         simStart ??= e.ts;
         simEnd = e.ts;
@@ -82,24 +112,15 @@ export class Pipeline {
 
         const selected = filter.select(e, this.state);
         for (let s = 0; s < selected.length; s++) {
-          const counts = await this.#forecastAndDecide(ev, selected[s]!.ticker);
-          forecasts += counts.forecasts;
-          orders += counts.orders;
+          const ticker = selected[s]!.ticker;
+          if (!pending.includes(ticker)) pending.push(ticker);
         }
 
         ev++;
-        if (ev >= nextCheckpoint) {
-          await store.checkpoint(ev, e.ts);
-          options.onCheckpoint?.(ev);
-          nextCheckpoint = ev + checkpointEvery;
-        }
         if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders });
-        if (options.stopAfter !== undefined && ev >= options.stopAfter) {
-          stopped = true;
-          break outer;
-        }
       }
     }
+    if (!stopped && pending.length > 0) await decidePending(ev - 1);
     options.onProgress?.({ events: ev, simTs: simEnd ?? 0, forecasts, orders });
     return { events: ev, simStart, simEnd, forecasts, orders, filterDropped: filter.dropped(), stopped };
   }

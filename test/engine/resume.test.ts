@@ -87,7 +87,7 @@ describe("kill -9 and resume", () => {
     const killedDb = join(dir, "killed.duckdb");
     const { runId, checkpoint } = await replayAndKill(["-c", CONFIG, "-d", dataset, "--db", killedDb]);
     expect(runId).not.toBe("");
-    expect(checkpoint).toBe(100_000);
+    expect(checkpoint).toBeGreaterThanOrEqual(100_000);
 
     const before = await rows(killedDb, runId);
     expect(before.run).toMatchObject({ status: "running" });
