@@ -8,15 +8,19 @@ import { compareCommand } from "./compare.ts";
 import { consensusCommand } from "./consensus.ts";
 import { reportCommand } from "./report.ts";
 import { replayCommand } from "./replay.ts";
+import { demoCommand } from "./demo.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
+import { benchCommand } from "./bench.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
   replayCommand,
+  demoCommand,
   importCommand,
   datasetCommand,
   reportCommand,
   compareCommand,
   consensusCommand,
+  benchCommand,
 ];

@@ -1,0 +1,183 @@
+/**
+ * `tapedeck bench local|router`: throughput benchmarks, printed and stored in
+ * the results DB's benchmarks table (one row per figure).
+ * (`bench replay` is added beside these by the replay work.)
+ */
+import { randomUUID } from "node:crypto";
+import { availableParallelism, cpus } from "node:os";
+import type { Argv, CommandModule } from "yargs";
+import { openDb } from "../db/duckdb.ts";
+import { applySchema } from "../store/schema.ts";
+import { benchLocal, describeDevice } from "../bench/localBench.ts";
+import { benchRouter } from "../bench/routerBench.ts";
+import { CliError } from "./cliError.ts";
+import { dbOption } from "./dbOption.ts";
+import { formatTable } from "./table.ts";
+
+export interface BenchRow {
+  kind: string;
+  name: string;
+  device: string;
+  metric: string;
+  value: number;
+  unit: string;
+  params: Record<string, unknown>;
+}
+
+export async function writeBenchRows(dbPath: string, rows: readonly BenchRow[]): Promise<string> {
+  const benchId = randomUUID();
+  const db = await openDb(dbPath);
+  try {
+    await applySchema(db.connection);
+    const appender = await db.connection.createAppender("benchmarks");
+    const ts = BigInt(Date.now());
+    for (const r of rows) {
+      appender.appendVarchar(benchId);
+      appender.appendBigInt(ts);
+      appender.appendVarchar(r.kind);
+      appender.appendVarchar(r.name);
+      appender.appendVarchar(r.device);
+      appender.appendVarchar(r.metric);
+      appender.appendDouble(r.value);
+      appender.appendVarchar(r.unit);
+      appender.appendVarchar(JSON.stringify(r.params));
+      appender.endRow();
+    }
+    appender.flushSync();
+    appender.closeSync();
+  } finally {
+    db.close();
+  }
+  return benchId;
+}
+
+interface LocalArgs {
+  model: string;
+  parallel: string;
+  rounds: number;
+  "max-tokens": number;
+  threads?: number;
+  cpu: boolean;
+  db: string;
+  json: boolean;
+}
+
+const localCommand: CommandModule<object, LocalArgs> = {
+  command: "local",
+  describe: "Local GGUF throughput: load time, prompt and generated tokens/s, time to first token, at 1..N parallel sequences",
+  builder: (y: Argv) =>
+    y
+      .option("model", { type: "string", default: "models/stories260K.gguf", describe: "GGUF file" })
+      .option("parallel", { type: "string", default: "1,2,4", describe: "Parallel sequence counts, comma-separated" })
+      .option("rounds", { type: "number", default: 3, describe: "Rounds per parallel count (medians are reported)" })
+      .option("max-tokens", { type: "number", default: 128, describe: "Tokens generated per sequence" })
+      .option("threads", { type: "number", describe: "CPU threads (default: half the cores, at least 1)" })
+      .option("cpu", { type: "boolean", default: false, describe: "Force the CPU even when a GPU is present" })
+      .options(dbOption)
+      .option("json", { type: "boolean", default: false }) as never,
+  handler: async (args) => {
+    const parallel = args.parallel.split(",").map((s) => Number(s.trim()));
+    if (parallel.some((p) => !Number.isInteger(p) || p < 1)) throw new CliError(`--parallel: expected positive integers like 1,2,4, got "${args.parallel}"`);
+    let result;
+    try {
+      result = await benchLocal({
+        modelPath: args.model,
+        parallel,
+        rounds: args.rounds,
+        maxTokens: args["max-tokens"],
+        ...(args.threads !== undefined ? { threads: args.threads } : {}),
+        ...(args.cpu ? { gpu: false as const } : {}),
+      });
+    } catch (error) {
+      throw new CliError(`bench local: ${(error as Error).message}`);
+    }
+    const device = describeDevice(result.device);
+    const params = { model: result.model, threads: result.device.threads, gpuLayers: result.device.gpuLayers, totalLayers: result.device.totalLayers, vramUsedBytes: result.device.vramUsedBytes, vramTotalBytes: result.device.vramTotalBytes, cores: availableParallelism(), cpu: cpus()[0]?.model };
+    const rows: BenchRow[] = result.rows.flatMap((r) => {
+      const p = { ...params, parallel: r.parallel, promptTokens: r.promptTokens, maxTokens: args["max-tokens"] };
+      const name = `${result.model} x${r.parallel}`;
+      return [
+        { kind: "local", name, device, metric: "load_ms", value: r.loadMs, unit: "ms", params: p },
+        { kind: "local", name, device, metric: "prompt_tokens_per_s", value: r.promptTokensPerSec, unit: "tokens/s", params: p },
+        { kind: "local", name, device, metric: "generated_tokens_per_s", value: r.generatedTokensPerSec, unit: "tokens/s", params: p },
+        { kind: "local", name, device, metric: "per_sequence_tokens_per_s", value: r.perSequenceTokensPerSec, unit: "tokens/s", params: p },
+        { kind: "local", name, device, metric: "ttft_p50_ms", value: r.ttftMsP50, unit: "ms", params: p },
+      ];
+    });
+    const benchId = await writeBenchRows(args.db, rows);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ benchId, deviceDescription: device, ...result }, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`bench local: ${result.model} on ${device}\n\n`);
+    process.stdout.write(
+      `${formatTable(
+        ["parallel", "load ms", "prompt tok/s", "gen tok/s (all)", "gen tok/s (per seq)", "TTFT p50 ms"],
+        result.rows.map((r) => [r.parallel, Math.round(r.loadMs), Math.round(r.promptTokensPerSec), Math.round(r.generatedTokensPerSec), Math.round(r.perSequenceTokensPerSec), r.ttftMsP50]),
+      )}\n\nStored as bench ${benchId} in ${args.db}\n`,
+    );
+  },
+};
+
+interface RouterArgs {
+  calls: number;
+  concurrency: number;
+  latency: number;
+  "overhead-calls": number;
+  db: string;
+  json: boolean;
+}
+
+const routerCommand: CommandModule<object, RouterArgs> = {
+  command: "router",
+  describe: "Router overhead per call (zero-latency loopback server) and wall time for N calls at concurrency C against a fixed-latency server",
+  builder: (y: Argv) =>
+    y
+      .option("calls", { type: "number", default: 1000 })
+      .option("concurrency", { type: "number", default: 32 })
+      .option("latency", { type: "number", default: 50, describe: "Server latency, ms" })
+      .option("overhead-calls", { type: "number", default: 2000 })
+      .options(dbOption)
+      .option("json", { type: "boolean", default: false }) as never,
+  handler: async (args) => {
+    const r = await benchRouter({ calls: args.calls, concurrency: args.concurrency, latencyMs: args.latency, overheadCalls: args["overhead-calls"] });
+    const device = `cpu x${availableParallelism()}`;
+    const params = { calls: r.calls, concurrency: r.concurrency, latencyMs: r.latencyMs, overheadCalls: args["overhead-calls"] };
+    const rows: BenchRow[] = [
+      { kind: "router", name: "loopback zero latency", device, metric: "direct_ms_per_call", value: r.directMsPerCall, unit: "ms", params },
+      { kind: "router", name: "loopback zero latency", device, metric: "routed_ms_per_call", value: r.routedMsPerCall, unit: "ms", params },
+      { kind: "router", name: "loopback zero latency", device, metric: "overhead_ms_per_call", value: r.overheadMsPerCall, unit: "ms", params },
+      { kind: "router", name: "in-process provider", device, metric: "overhead_us_per_call", value: r.inProcessOverheadUsPerCall, unit: "us", params },
+      { kind: "router", name: `${r.calls} calls @${r.concurrency} x ${r.latencyMs}ms`, device, metric: "wall_ms", value: r.wallMs, unit: "ms", params },
+      { kind: "router", name: `${r.calls} calls @${r.concurrency} x ${r.latencyMs}ms`, device, metric: "ideal_ms", value: r.idealMs, unit: "ms", params },
+      { kind: "router", name: `${r.calls} calls @${r.concurrency} x ${r.latencyMs}ms`, device, metric: "efficiency", value: r.efficiency, unit: "ratio", params },
+    ];
+    const benchId = await writeBenchRows(args.db, rows);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ benchId, ...r }, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `bench router (${device})\n\n${formatTable(
+        ["figure", "value"],
+        [
+          ["direct call to loopback, ms", r.directMsPerCall],
+          ["same call through the router, ms", r.routedMsPerCall],
+          ["router overhead per call (HTTP), ms", r.overheadMsPerCall],
+          ["router overhead per call (in-process provider), µs", r.inProcessOverheadUsPerCall],
+          [`${r.calls} calls @ ${r.concurrency} against ${r.latencyMs} ms: wall ms`, r.wallMs],
+          ["ideal N·L/C, ms", r.idealMs],
+          ["efficiency (ideal / wall)", r.efficiency],
+          ["failed calls", r.failed],
+        ],
+      )}\n\nStored as bench ${benchId} in ${args.db}\n`,
+    );
+  },
+};
+
+export const benchCommand: CommandModule = {
+  command: "bench",
+  describe: "Throughput benchmarks into the results DB (local model, router)",
+  builder: (y: Argv) => y.command(localCommand).command(routerCommand).demandCommand(1, "Name a benchmark: local or router"),
+  handler: () => {},
+};
