@@ -111,7 +111,9 @@ async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], id
         values[col.metric] = v;
       }
       const brierRow = stored.get(`${run.runId}\u0000${model}\u0000brier`) ?? (single ? stored.get(`${run.runId}\u0000*\u0000brier`) : undefined);
-      rows.push({ run_id: run.runId, label: run.label, model, brier_lo: num(brierRow, "lo"), brier_hi: num(brierRow, "hi"), values });
+      // A run that did not complete is labelled so, its figures being partial.
+      const label = run.status === "completed" ? run.label : `${run.label} (${run.status})`;
+      rows.push({ run_id: run.runId, label, model, brier_lo: num(brierRow, "lo"), brier_hi: num(brierRow, "hi"), values });
     }
   }
   return rows;

@@ -188,3 +188,22 @@ describe("run selection", () => {
     await expect(buildReport({ dbPath, runIds: ["run-002", "nope"], outDir: join(dir, "bad") })).rejects.toThrow(/no such run in the results DB: nope/);
   });
 });
+
+describe("a run with no rows yet", () => {
+  it("gets one leaderboard row of dashes, labelled with its status", async () => {
+    const path = join(dir, "empty.duckdb");
+    await buildResultsDb(path, { runs: 1, markets: 5, ablation: false });
+    const w = await openDb(path);
+    await w.connection.run(
+      "INSERT INTO runs (run_id, kind, config_hash, config_json, status, started_at) VALUES ('run-empty', 'replay', 'x', 'not json', 'running', 1800000000000)",
+    );
+    w.close();
+    const out = await buildReport({ dbPath: path, runIds: ["run-empty"], outDir: join(dir, "empty") });
+    const page = readFileSync(out.htmlPath, "utf8");
+    const board = embeddedJson(page, "data-leaderboard") as LeaderboardRow[];
+    expect(board).toHaveLength(1);
+    expect(board[0]!.label).toBe("run-empty (running)");
+    expect(Object.values(board[0]!.values).every((v) => v === null)).toBe(true);
+    expect(page.match(/data-metric="[a-z_0-9]+">–</g)?.length).toBe(Object.keys(board[0]!.values).length);
+  });
+});
