@@ -3,7 +3,7 @@
  * (no browser download) opens report.html from file://, offline, and we
  * check that every chart rendered marks, the leaderboard has a row per run,
  * nothing was fetched from the network and the console stayed clean.
- * One report comes from a real replay of the bundled sample (two configs);
+ * One report is the one `tapedeck demo` (npm start) writes from its replay of the bundled sample;
  * a second from the synthetic results DB, which exercises every chart kind.
  * Screenshots go to reports/out/browser/.
  */
@@ -82,15 +82,15 @@ async function openReport(htmlPath: string, screenshot: string): Promise<PageChe
 }
 
 describe("report.html in chromium", () => {
-  it("renders every chart of a replay of the bundled sample, offline, with no console errors", async () => {
-    const db = join(dir, "sample.duckdb");
-    const runIds: string[] = [];
-    for (const config of ["market", "momentum"]) {
-      const out = JSON.parse(tapedeck(["replay", "-c", `strategies/configs/${config}.json`, "-d", "datasets/sample", "--db", db, "--json", "--no-progress"])) as { runId: string };
-      runIds.push(out.runId);
-    }
-    const built = await buildReport({ dbPath: db, outDir: join(dir, "sample-report") });
-    const check = await openReport(built.htmlPath, join(SHOTS, "report-sample.png"));
+  it("renders every chart of `tapedeck demo` (what npm start runs: a replay of the bundled sample), offline, with no console errors", async () => {
+    const db = join(dir, "demo.duckdb");
+    const out = JSON.parse(tapedeck(["demo", "--db", db, "-o", join(dir, "demo-report"), "--json"])) as {
+      runs: Array<{ runId: string }>;
+      report: { htmlPath: string };
+    };
+    const runIds = out.runs.map((r) => r.runId);
+    expect(runIds.length).toBeGreaterThanOrEqual(2);
+    const check = await openReport(out.report.htmlPath, join(SHOTS, "report-sample.png"));
     expect(check.consoleErrors).toEqual([]);
     expect(check.network).toEqual([]);
     expect(check.chartIds.length).toBeGreaterThanOrEqual(4);
