@@ -24,6 +24,9 @@ export const TABLE_ORDER: Record<TableName, string> = {
   news: "ts, id",
 };
 
+/** DuckDB memory limit for an import (override with TAPEDECK_IMPORT_MEMORY, e.g. "4GB"). */
+export const IMPORT_MEMORY_LIMIT = "1GB";
+
 export interface ManifestHead {
   name: string;
   description: string;
@@ -60,6 +63,8 @@ export class DatasetWriter {
     await mkdir(workDir, { recursive: true });
     const db = await openDb(join(workDir, ".staging.duckdb"));
     await db.connection.run("SET TimeZone = 'UTC'");
+    // Bound memory so a large input spills to the staging file's temp folder instead of growing with the input.
+    await db.connection.run(`SET memory_limit = ${sqlString(process.env["TAPEDECK_IMPORT_MEMORY"] ?? IMPORT_MEMORY_LIMIT)}`);
     return new DatasetWriter(out, workDir, db);
   }
 
