@@ -7,10 +7,10 @@
  *     with no HTTP at all (the router's pure bookkeeping).
  *  2. Wall time for N calls at concurrency C against a server with a fixed
  *     latency L, compared with the ideal N·L/C.
- * The loopback server is the one the tests use (test/loopback), so the bench
- * speaks the real wire protocol through the real `openai` client.
+ * The server runs in a worker thread (fixedLatencyServer.ts) and speaks the
+ * real wire protocol to the real `openai` client.
  */
-import { startOpenAiServer } from "../../test/loopback/openaiServer.ts";
+import { startFixedLatencyServer } from "./fixedLatencyServer.ts";
 import { OpenAiCompatibleProvider } from "../../providers/openaiCompatible.ts";
 import { forecastAnswer } from "../../providers/forecastAnswer.ts";
 import type { Provider, ProviderResult } from "../../providers/provider.ts";
@@ -70,7 +70,7 @@ export async function benchRouter(options: RouterBenchOptions = {}): Promise<Rou
   const concurrency = options.concurrency ?? 32;
   const latencyMs = options.latencyMs ?? 50;
 
-  const instant = await startOpenAiServer(() => ({ kind: "reply", content: ANSWER }));
+  const instant = await startFixedLatencyServer(0, ANSWER);
   let directMsPerCall: number;
   let routedMsPerCall: number;
   try {
@@ -96,7 +96,7 @@ export async function benchRouter(options: RouterBenchOptions = {}): Promise<Rou
   const inProcessRouter = routerOver(inProcess, 1);
   const routedMem = await timeSequential(20_000, () => inProcessRouter.complete({ task: "forecast", messages, answer: forecastAnswer }));
 
-  const slow = await startOpenAiServer(() => ({ kind: "reply", content: ANSWER, delayMs: latencyMs }));
+  const slow = await startFixedLatencyServer(latencyMs, ANSWER);
   let wallMs: number;
   let failed = 0;
   try {
