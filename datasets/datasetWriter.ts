@@ -141,7 +141,7 @@ export class DatasetWriter {
         hasNews: (news?.rows ?? 0) > 0,
       },
     };
-    if (!hasBidAsk) {
+    if (!hasBidAsk && !manifest.source.notes.some((n) => n.startsWith("No bid/ask"))) {
       manifest.source.notes.push(
         "No bid/ask in this dataset (capabilities.hasBidAsk = false): replay must use a fill model that works from trade prints.",
       );
