@@ -60,6 +60,7 @@ export class DuckDbCallLog implements CallLog {
   readonly #buffer: CallRecord[] = [];
   #appender: DuckDBAppender | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  #failure: unknown;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -69,12 +70,15 @@ export class DuckDbCallLog implements CallLog {
 
   record(call: CallRecord): void {
     this.#buffer.push(call);
-    if (this.#buffer.length >= this.batchSize) void this.flush();
+    // A background flush that fails is reported by the next flush()/close(), never lost as an unhandled rejection.
+    if (this.#buffer.length >= this.batchSize) this.flush().catch((error: unknown) => (this.#failure ??= error));
   }
 
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(() => this.#write());
-    return this.#flushing;
+    return this.#flushing.then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
   }
 
   async close(): Promise<void> {
@@ -86,6 +90,7 @@ export class DuckDbCallLog implements CallLog {
   async #write(): Promise<void> {
     if (this.#buffer.length === 0) return;
     const rows = this.#buffer.splice(0, this.#buffer.length);
+    if (this.#failure !== undefined) throw this.#failure;
     const a = (this.#appender ??= await this.connection.createAppender("llm_calls"));
     const text = (v: string | null | undefined) => (v === undefined || v === null ? a.appendNull() : a.appendVarchar(v));
     const big = (v: number | undefined) => (v === undefined ? a.appendNull() : a.appendBigInt(BigInt(v)));
