@@ -15,7 +15,7 @@
  * has no chat template. Local models cost $0; their device time is reported as gpuMs.
  */
 import { availableParallelism } from "node:os";
-import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import type { ChatMessage, EmbeddingProvider, JsonSchema, Provider, ProviderRequest, ProviderResult } from "./provider.ts";
 import { ProviderError, isAbortError } from "./providerError.ts";
 import { tryParseJsonAnswer } from "./structuredOutput.ts";
@@ -53,6 +53,7 @@ interface Loaded {
   free: LlamaContextSequence[];
   waiters: Array<(sequence: LlamaContextSequence) => void>;
   grammars: Map<string, Promise<LlamaGrammar>>;
+  embedding?: Promise<LlamaEmbeddingContext>;
   device: LocalDeviceInfo;
 }
 
@@ -165,16 +166,14 @@ export class LocalModelProvider implements Provider, EmbeddingProvider {
     }
   }
 
+  /** Embeddings for the semantic cache; the embedding context is created once and kept. */
   async embed(texts: readonly string[]): Promise<number[][]> {
     const loaded = await this.load();
-    const context = await loaded.model.createEmbeddingContext({ contextSize: this.#options.contextSize ?? 512 });
-    try {
-      const out: number[][] = [];
-      for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);
-      return out;
-    } finally {
-      await context.dispose();
-    }
+    loaded.embedding ??= loaded.model.createEmbeddingContext({ contextSize: this.#options.contextSize ?? 512 });
+    const context = await loaded.embedding;
+    const out: number[][] = [];
+    for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);
+    return out;
   }
 
   async dispose(): Promise<void> {
