@@ -10,6 +10,8 @@ import type { CircuitBreaker } from "./circuitBreaker.ts";
 export interface EndpointLimits {
   concurrency?: number;
   requestsPerMinute?: number;
+  /** The rate window, 60 s unless a test shortens it (the limit scales with it). */
+  rateWindowMs?: number;
 }
 
 export class Endpoint {
@@ -27,7 +29,10 @@ export class Endpoint {
     if (clients.length === 0) throw new Error(`endpoint ${name}: no clients (no API keys?)`);
     this.queue = new PQueue({
       concurrency: limits.concurrency ?? Number.POSITIVE_INFINITY,
-      ...(limits.requestsPerMinute !== undefined ? { intervalCap: limits.requestsPerMinute, interval: 60_000, strict: true } : {}),
+      // Wall time on purpose: a provider's rate limit is physical, even in replay.
+      ...(limits.requestsPerMinute !== undefined
+        ? { intervalCap: Math.max(1, Math.round((limits.requestsPerMinute * (limits.rateWindowMs ?? 60_000)) / 60_000)), interval: limits.rateWindowMs ?? 60_000, strict: true }
+        : {}),
     });
   }
 

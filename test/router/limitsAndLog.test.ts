@@ -7,6 +7,8 @@ import { applySchema } from "../../harness/store/schema.ts";
 import { DuckDbCallLog, type CallRecord } from "../../harness/router/callLog.ts";
 import { fullJitterDelay, retryDelay, DEFAULT_RETRY } from "../../harness/router/backoff.ts";
 import fc from "fast-check";
+import { Endpoint } from "../../harness/router/endpoint.ts";
+import { CircuitBreaker } from "../../harness/router/circuitBreaker.ts";
 import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { goodAnswer, makeRouter, openaiEndpoint, question } from "./fixture.ts";
 
@@ -31,6 +33,25 @@ describe("per-provider limits", () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => router.complete({ task: "forecast", messages: question })));
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(peak).toBe(3);
+  });
+});
+
+describe("requests-per-minute limit", () => {
+  it("lets no more than the cap start in any window (sliding)", async () => {
+    const started: number[] = [];
+    const provider = {
+      name: "p",
+      complete: async () => {
+        started.push(performance.now());
+        return { text: goodAnswer, usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0 }, latencyMs: 0, ttftMs: 0, finishReason: "stop" as const };
+      },
+    };
+    // 600 per minute over a 200 ms window = 2 per 200 ms.
+    const endpoint = new Endpoint("p", [provider], new CircuitBreaker({ now: () => 0 }), { requestsPerMinute: 600, rateWindowMs: 200 });
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 6 }, () => endpoint.queue.add(() => endpoint.nextClient().complete({ model: "m", messages: [] }))));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(390);
+    for (let i = 2; i < started.length; i++) expect((started[i] ?? 0) - (started[i - 2] ?? 0)).toBeGreaterThanOrEqual(190);
   });
 });
 
