@@ -52,6 +52,12 @@ export interface PipelineResult {
 
 export class Pipeline {
   readonly state: MarketState;
+  #ev = 0;
+
+  /** Index of the event being handled (or about to be): resume mutes writes for events before its checkpoint. */
+  get eventIndex(): number {
+    return this.#ev;
+  }
 
   constructor(private readonly parts: PipelineParts) {
     this.state = new MarketState(parts.clock);
@@ -117,6 +123,7 @@ export class Pipeline {
         }
 
         ev++;
+        this.#ev = ev;
         if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders });
       }
     }

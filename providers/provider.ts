@@ -56,6 +56,8 @@ export interface Provider {
   readonly name: string;
   /** Resolves with a result or rejects with a ProviderError, never with anything else. */
   complete(request: ProviderRequest): Promise<ProviderResult>;
+  /** Release what the provider holds (a loaded model, sockets); optional. */
+  dispose?(): Promise<void>;
 }
 
 /** A provider that can also embed text (local GGUF, Ollama), for the semantic cache. */

@@ -12,11 +12,42 @@ import { z } from "zod";
 import { PaperBrokerConfig } from "../harness/broker/paperBroker.ts";
 import { RiskLimitsSchema } from "../harness/sizing/riskLimits.ts";
 import { MomentumParams } from "./momentum.ts";
+import { routerConfigSchema } from "../harness/router/routerConfig.ts";
+
+const PromptFields = {
+  /** Prompt template version (strategies/prompts). */
+  prompt: z.string().default("forecast-v1"),
+  /** Headlines matched to the market to include, newest first. */
+  newsItems: z.number().int().min(0).max(50).default(5),
+  recentTrades: z.number().int().min(0).max(100).default(10),
+  temperature: z.number().min(0).max(2).optional(),
+  seed: z.number().int().optional(),
+};
 
 export const StrategyConfig = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("market") }).strict(),
   z.object({ kind: z.literal("last-trade") }).strict(),
   z.object({ kind: z.literal("momentum") }).extend(MomentumParams.shape).strict(),
+  z
+    .object({
+      kind: z.literal("llm"),
+      /** Router task whose route (model chain) answers. */
+      task: z.string().default("forecast"),
+      ...PromptFields,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("consensus"),
+      members: z.array(z.object({ task: z.string(), weight: z.number().min(0).default(1) }).strict()).min(1),
+      pool: z.enum(["linear", "log-odds"]).default("log-odds"),
+      /** >1 pushes the pooled forecast away from 0.5. */
+      extremize: z.number().positive().default(1),
+      minMembers: z.number().int().min(1).default(1),
+      maxSpread: z.number().min(0).max(1).default(1),
+      ...PromptFields,
+    })
+    .strict(),
 ]);
 export type StrategyConfig = z.infer<typeof StrategyConfig>;
 
@@ -35,6 +66,12 @@ export const MetricsConfig = z
   })
   .strict();
 
+const RouterConfigField = z.union([z.string().min(1), z.record(z.string(), z.unknown())]).superRefine((value, ctx) => {
+  if (typeof value === "string") return;
+  const parsed = routerConfigSchema.safeParse(value);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+});
+
 export const RunConfig = z
   .object({
     $schema: z.string().optional(),
@@ -45,8 +82,19 @@ export const RunConfig = z
     risk: RiskLimitsSchema.default(RiskLimitsSchema.parse({})),
     broker: PaperBrokerConfig.default(PaperBrokerConfig.parse({})),
     metrics: MetricsConfig.default(MetricsConfig.parse({})),
+    /**
+     * The model router (strategies that call models): a router config object
+     * or the path of one (relative to the working directory). Kept as written:
+     * the router parses it itself, and the hash covers exactly what was written.
+     */
+    router: RouterConfigField.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.strategy.kind === "llm" || c.strategy.kind === "consensus") && c.router === undefined) {
+      ctx.addIssue({ code: "custom", path: ["router"], message: `strategy "${c.strategy.kind}" calls models: the config needs a router` });
+    }
+  });
 export type RunConfig = z.infer<typeof RunConfig>;
 
 export class ConfigError extends Error {

@@ -25,6 +25,8 @@ import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
 import { canonicalJson, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
+import { buildModelStack } from "./modelStack.ts";
+import { newsForMarket } from "../../strategies/newsForMarket.ts";
 
 export interface ReplayRequest {
   config: RunConfig;
@@ -98,15 +100,23 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
 
   req.onStart?.(runId);
   const clock = new SimulatedClock();
+  let pipeline: Pipeline | null = null;
+  const models = await buildModelStack(config, {
+    clock,
+    db: req.db,
+    runId,
+    muted: () => (pipeline?.eventIndex ?? 0) < store.resumeFrom,
+  });
+  store.beforeCheckpoint = () => models.flush();
   const broker = new PaperBroker(config.broker, store, {
     hasBidAsk: source.manifest.capabilities.hasBidAsk,
     hasOrderbook: source.manifest.capabilities.hasOrderbook,
   });
-  const pipeline = new Pipeline({
+  pipeline = new Pipeline({
     clock,
     source,
     filter: new IntervalFilter(config.filter.minIntervalMs),
-    strategy: buildStrategy(config.strategy),
+    strategy: buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket }),
     sizer: new KellySizer(config.risk, config.broker.fees, config.broker.tradePrint.halfSpreadUnits),
     broker,
     store,
@@ -136,6 +146,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       };
     }
     await store.flush();
+    await models.flush();
     await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
     const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
       bins: config.metrics.calibrationBins,
@@ -162,6 +173,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);
     throw error;
   } finally {
+    await models.close();
     await source.close();
   }
 }

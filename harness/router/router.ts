@@ -168,6 +168,14 @@ export class Router {
     return { ok: false, ...last, trace };
   }
 
+  /** Release every provider's resources (loaded local models); the router is unusable afterwards. */
+  async close(): Promise<void> {
+    for (const endpoint of this.#deps.endpoints.values()) {
+      await endpoint.queue.onIdle();
+      for (const client of endpoint.clients) await client.dispose?.();
+    }
+  }
+
   #chain(route: RouteSpec, request: RouterRequest): ModelRef[] {
     const rule = route.preferPremiumWhen;
     const premium =

@@ -149,6 +149,13 @@ export class DuckDbStore implements Store {
   #buffers = new Map<Table, Cell[][]>();
   #seq = { forecasts: 0, decisions: 0 };
   #muteBelow = -1;
+  /** Runs before each checkpoint is recorded (e.g. flushing the llm_calls log), so the checkpoint covers it too. */
+  beforeCheckpoint: (() => Promise<void>) | null = null;
+
+  /** Events before this index were fully written by an earlier process (0 for a new run). */
+  get resumeFrom(): number {
+    return Math.max(0, this.#muteBelow);
+  }
 
   private constructor(
     readonly db: Db,
@@ -173,6 +180,8 @@ export class DuckDbStore implements Store {
       if (row.status === "completed") throw new Error(`run ${run.runId} is already completed; nothing to resume`);
       resumeFrom = row.cp;
       for (const t of Object.keys(COLUMNS)) await c.run(`DELETE FROM ${t} WHERE run_id = $1 AND ev >= $2`, [run.runId, resumeFrom]);
+      // Model calls carry no event index: those made after the checkpoint's simulated time are redone.
+      await c.run(`DELETE FROM llm_calls WHERE run_id = $1 AND sim_ts > (SELECT coalesce(sim_end, -1) FROM runs WHERE run_id = $1)`, [run.runId]);
       await c.run(`UPDATE runs SET status = 'running', error = NULL WHERE run_id = $1`, [run.runId]);
     } else {
       await c.run(
@@ -238,6 +247,7 @@ export class DuckDbStore implements Store {
 
   async checkpoint(ev: number, simTs: number): Promise<void> {
     await this.flush();
+    await this.beforeCheckpoint?.();
     if (ev < this.#muteBelow) return;
     await this.db.connection.run(`UPDATE runs SET checkpoint_ev = $1, events = $1, sim_end = $2 WHERE run_id = $3`, [ev, simTs, this.runId]);
   }

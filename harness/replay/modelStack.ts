@@ -1,0 +1,72 @@
+/**
+ * The model side of a run, for configs whose strategy calls models: the
+ * router built from the config (API keys read from the environment by name),
+ * its call log writing llm_calls rows for this run, and later layers in
+ * front of it. Live trading builds the same stack with the wall clock.
+ */
+import { resolve } from "node:path";
+import type { Clock } from "../clock/clock.ts";
+import type { Db } from "../db/duckdb.ts";
+import { DuckDbCallLog, type CallLog, type CallRecord } from "../router/callLog.ts";
+import { buildRouter, loadRouterConfig, type RouterConfig } from "../router/routerConfig.ts";
+import type { Router } from "../router/router.ts";
+import type { RunConfig } from "../../strategies/runConfig.ts";
+import type { ForecastRouter } from "../../strategies/llmForecaster.ts";
+
+export interface ModelStack {
+  router: ForecastRouter | undefined;
+  /** Write buffered llm_calls rows (part of every checkpoint). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ModelStackOptions {
+  clock: Clock;
+  db: Db;
+  runId: string;
+  /** True while a resumed run replays events whose rows are already stored: their calls are not logged again. */
+  muted: () => boolean;
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
+}
+
+/** Drops records while muted, so a resumed run does not log the same call twice. */
+class GatedCallLog implements CallLog {
+  constructor(
+    private readonly inner: CallLog,
+    private readonly muted: () => boolean,
+  ) {}
+  record(call: CallRecord): void {
+    if (!this.muted()) this.inner.record(call);
+  }
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+}
+
+export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined {
+  if (config.router === undefined) return undefined;
+  if (typeof config.router === "string") return loadRouterConfig(resolve(config.router));
+  return config.router as RouterConfig;
+}
+
+export async function buildModelStack(config: RunConfig, options: ModelStackOptions): Promise<ModelStack> {
+  const routerConfig = resolveRouterConfig(config);
+  if (!routerConfig) return { router: undefined, flush: async () => {}, close: async () => {} };
+  const callLog = new DuckDbCallLog(options.db.connection, options.runId);
+  const router: Router = buildRouter(routerConfig, {
+    clock: options.clock,
+    callLog: new GatedCallLog(callLog, options.muted),
+    baseDir: process.cwd(),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return {
+    router,
+    flush: () => callLog.flush(),
+    async close() {
+      await callLog.close();
+      await router.close();
+    },
+  };
+}
