@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { runReplay } from "../replay/runReplay.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
@@ -77,15 +76,4 @@ export async function benchReplay(options: ReplayBenchOptions): Promise<ReplayBe
     rmSync(scratch, { force: true });
     rmSync(`${scratch}.wal`, { force: true });
   }
-}
-
-/** One benchmark figure into the benchmarks table. */
-export async function recordBenchmark(
-  c: DuckDBConnection,
-  row: { benchId: string; kind: string; name: string; device: string; metric: string; value: number; unit: string; params: unknown },
-): Promise<void> {
-  await c.run(
-    `INSERT INTO benchmarks (bench_id, ts, kind, name, device, metric, value, unit, params_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [row.benchId, Date.now(), row.kind, row.name, row.device, row.metric, row.value, row.unit, JSON.stringify(row.params)],
-  );
 }

@@ -1,7 +1,7 @@
 /**
  * `tapedeck bench local|router`: throughput benchmarks, printed and stored in
  * the results DB's benchmarks table (one row per figure).
- * (`bench replay` is added beside these by the replay work.)
+ * `bench replay` and `bench micro` live in benchReplay.ts.
  */
 import { randomUUID } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
@@ -13,6 +13,7 @@ import { benchRouter } from "../bench/routerBench.ts";
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
+import { microBenchCommand, replayBenchCommand } from "./benchReplay.ts";
 
 export interface BenchRow {
   kind: string;
@@ -177,7 +178,8 @@ const routerCommand: CommandModule<object, RouterArgs> = {
 
 export const benchCommand: CommandModule = {
   command: "bench",
-  describe: "Throughput benchmarks into the results DB (local model, router)",
-  builder: (y: Argv) => y.command(localCommand).command(routerCommand).demandCommand(1, "Name a benchmark: local or router"),
+  describe: "Throughput benchmarks into the results DB (local model, router, replay engine, maths)",
+  builder: (y: Argv) =>
+    y.command(localCommand).command(routerCommand).command(replayBenchCommand).command(microBenchCommand).demandCommand(1, "Name a benchmark: local, router, replay or micro"),
   handler: () => {},
 };
