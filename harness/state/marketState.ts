@@ -101,7 +101,12 @@ export class MarketState implements MarketView {
     if (!m) return; // data for a market outside the replayed set
     switch (e.kind) {
       case "quote":
-        m.quote = { ts: e.ts, yesBid: e.yesBid, yesAsk: e.yesAsk };
+        // Updated in place: a quote per event would be most of the replay's garbage.
+        if (m.quote) {
+          m.quote.ts = e.ts;
+          m.quote.yesBid = e.yesBid;
+          m.quote.yesAsk = e.yesAsk;
+        } else m.quote = { ts: e.ts, yesBid: e.yesBid, yesAsk: e.yesAsk };
         if (e.volume !== null) m.quotedVolume = e.volume;
         break;
       case "trade":
