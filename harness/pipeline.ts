@@ -155,7 +155,7 @@ export class Pipeline {
         ts: now,
         ticker,
         model: f.model,
-        agent: strategy.name,
+        agent: f.agent ?? strategy.name,
         probability: f.probability,
         confidence: f.confidence,
         marketPrice: marketPrice === null ? null : unitsToDollars(marketPrice),

@@ -80,56 +80,73 @@ export function llmForecaster(router: ForecastRouter, options: LlmForecasterOpti
   };
 }
 
+/** The agent column of a consensus member's forecasts: how redecide and the weight fit find a member again. */
+export function memberAgent(strategyName: string, task: string): string {
+  return `${strategyName}:${task}`;
+}
+
 export interface ConsensusMember {
   /** Router task whose route names this member's model chain. */
   task: string;
   weight: number;
 }
 
-export interface ConsensusOptions extends Omit<LlmForecasterOptions, "task"> {
+export interface ConsensusOptions extends Omit<LlmForecasterOptions, "task">, PoolRule {
   members: readonly ConsensusMember[];
+}
+
+export interface PoolRule {
   pool: PoolKind;
   extremize: number;
-  /** Fewer answering members than this: hold (abstain) rather than act. */
   minMembers: number;
-  /** Largest spread (max − min probability) at which members count as agreeing; above it the pooled forecast abstains. */
   maxSpread: number;
+}
+
+/**
+ * The pooled forecast (model "consensus") from members' answers: abstains
+ * when too few answered or when they disagree by more than maxSpread. The
+ * confidence is the weighted mean of member confidences, scaled down by the
+ * spread. Pure: redecide re-pools stored member forecasts with it.
+ */
+export function poolMembers(
+  ticker: string,
+  members: ReadonlyArray<{ probability: number | null; confidence: number; weight: number }>,
+  rule: PoolRule,
+): ForecastOutput {
+  const answered = members.filter((m) => m.probability !== null && m.weight > 0);
+  if (answered.length < rule.minMembers) {
+    return { ticker, model: "consensus", probability: null, confidence: 0, abstainReason: `members_answered_${answered.length}` };
+  }
+  const ps = answered.map((m) => m.probability!);
+  const ws = answered.map((m) => m.weight);
+  const spread = Math.max(...ps) - Math.min(...ps);
+  if (spread > rule.maxSpread) return { ticker, model: "consensus", probability: null, confidence: 0, abstainReason: "disagreement" };
+  const wsum = ws.reduce((a, b) => a + b, 0);
+  const confidence = answered.reduce((a, m) => a + m.weight * m.confidence, 0) / wsum;
+  return {
+    ticker,
+    model: "consensus",
+    probability: pool(rule.pool, ps, ws, rule.extremize),
+    confidence: confidence * (1 - spread),
+    rationale: `${rule.pool} pool of ${answered.length} models, spread ${spread.toFixed(3)}`,
+  };
 }
 
 /**
  * Asks every member (in parallel), stores each member's forecast, and adds
  * the pooled one (model "consensus"), which is the one that gets sized.
- * The pooled confidence is the weighted mean of member confidences, scaled
- * down by disagreement.
  */
 export function consensusStrategy(router: ForecastRouter, options: ConsensusOptions, name = "consensus"): Strategy {
   return {
     name,
     async forecast(ticker, view, ctx) {
-      const outcomes = await Promise.all(options.members.map((m) => ask(router, { ...options, task: m.task }, ticker, view, ctx, `${name}:${m.task}`)));
-      const members = outcomes.map((o, i) => toForecast(ticker, o, `route:${options.members[i]!.task}`));
-      const answered = members.map((f, i) => ({ f, w: options.members[i]!.weight })).filter((x) => x.f.probability !== null && x.w > 0);
-      let pooled: ForecastOutput;
-      if (answered.length < options.minMembers) {
-        pooled = { ticker, model: "consensus", probability: null, confidence: 0, abstainReason: `members_answered_${answered.length}` };
-      } else {
-        const ps = answered.map((x) => x.f.probability!);
-        const ws = answered.map((x) => x.w);
-        const spread = Math.max(...ps) - Math.min(...ps);
-        if (spread > options.maxSpread) {
-          pooled = { ticker, model: "consensus", probability: null, confidence: 0, abstainReason: "disagreement" };
-        } else {
-          const wsum = ws.reduce((a, b) => a + b, 0);
-          const conf = answered.reduce((a, x) => a + x.w * x.f.confidence, 0) / wsum;
-          pooled = {
-            ticker,
-            model: "consensus",
-            probability: pool(options.pool, ps, ws, options.extremize),
-            confidence: conf * (1 - spread),
-            rationale: `${options.pool} pool of ${answered.length} models, spread ${spread.toFixed(3)}`,
-          };
-        }
-      }
+      const outcomes = await Promise.all(options.members.map((m) => ask(router, { ...options, task: m.task }, ticker, view, ctx, memberAgent(name, m.task))));
+      const members = outcomes.map((o, i) => ({ ...toForecast(ticker, o, `route:${options.members[i]!.task}`), agent: memberAgent(name, options.members[i]!.task) }));
+      const pooled = poolMembers(
+        ticker,
+        members.map((f, i) => ({ probability: f.probability, confidence: f.confidence, weight: options.members[i]!.weight })),
+        options,
+      );
       return [...members, { ...pooled, decide: true }];
     },
   };

@@ -16,6 +16,8 @@ export interface ForecastOutput {
   rationale?: string;
   abstainReason?: string;
   llmCallId?: string;
+  /** Who asked, when not the strategy itself (a consensus member: "consensus:<task>"). */
+  agent?: string;
   /** Only the forecast marked `decide` (default: the last one) is sized; the others are stored and scored. */
   decide?: boolean;
 }

@@ -9,6 +9,7 @@ import { consensusCommand } from "./consensus.ts";
 import { reportCommand } from "./report.ts";
 import { replayCommand } from "./replay.ts";
 import { demoCommand } from "./demo.ts";
+import { redecideCommand } from "./redecide.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
@@ -17,6 +18,7 @@ import { benchCommand } from "./bench.ts";
 export const commands: Array<CommandModule<any, any>> = [
   replayCommand,
   demoCommand,
+  redecideCommand,
   importCommand,
   datasetCommand,
   reportCommand,

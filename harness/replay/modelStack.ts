@@ -50,9 +50,12 @@ export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined
   return config.router as RouterConfig;
 }
 
+/** The stack of a run that calls no model. */
+export const NO_MODELS: ModelStack = { router: undefined, flush: async () => {}, close: async () => {} };
+
 export async function buildModelStack(config: RunConfig, options: ModelStackOptions): Promise<ModelStack> {
   const routerConfig = resolveRouterConfig(config);
-  if (!routerConfig) return { router: undefined, flush: async () => {}, close: async () => {} };
+  if (!routerConfig) return NO_MODELS;
   const callLog = new DuckDbCallLog(options.db.connection, options.runId);
   const router: Router = buildRouter(routerConfig, {
     clock: options.clock,

@@ -25,7 +25,8 @@ import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
 import { canonicalJson, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
-import { buildModelStack } from "./modelStack.ts";
+import { buildModelStack, NO_MODELS } from "./modelStack.ts";
+import { StoredForecasts } from "./storedForecasts.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
 
 export interface ReplayRequest {
@@ -36,7 +37,9 @@ export interface ReplayRequest {
   resumeRunId?: string;
   label?: string;
   parentRunId?: string;
-  kind?: "replay" | "sweep";
+  kind?: "replay" | "sweep" | "redecide";
+  /** Re-decide: answer from this run's stored forecasts (no model is called) at the times it forecast. */
+  redecideFrom?: string;
   source?: ReplaySourceOptions;
   onProgress?: (p: PipelineProgress & { totalEvents: number | null }) => void;
   checkpointEvery?: number;
@@ -101,12 +104,15 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   req.onStart?.(runId);
   const clock = new SimulatedClock();
   let pipeline: Pipeline | null = null;
-  const models = await buildModelStack(config, {
-    clock,
-    db: req.db,
-    runId,
-    muted: () => (pipeline?.eventIndex ?? 0) < store.resumeFrom,
-  });
+  const stored = req.redecideFrom ? await StoredForecasts.load(req.db.connection, req.redecideFrom) : null;
+  const models = stored
+    ? NO_MODELS
+    : await buildModelStack(config, {
+        clock,
+        db: req.db,
+        runId,
+        muted: () => (pipeline?.eventIndex ?? 0) < store.resumeFrom,
+      });
   store.beforeCheckpoint = () => models.flush();
   const broker = new PaperBroker(config.broker, store, {
     hasBidAsk: source.manifest.capabilities.hasBidAsk,
@@ -115,8 +121,10 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   pipeline = new Pipeline({
     clock,
     source,
-    filter: new IntervalFilter(config.filter.minIntervalMs),
-    strategy: buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket }),
+    filter: stored ? stored.filter() : new IntervalFilter(config.filter.minIntervalMs),
+    strategy: stored
+      ? stored.strategy(config.strategy, config.strategy.kind)
+      : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket }),
     sizer: new KellySizer(config.risk, config.broker.fees, config.broker.tradePrint.halfSpreadUnits),
     broker,
     store,

@@ -3,7 +3,10 @@
  * metrics, read back from the results DB. The same config and dataset must
  * give the same digest, whether the run went straight through or was
  * resumed after a crash; that is what the digest test checks.
- * Wall-clock fields (timings, llm latencies) are left out on purpose.
+ * Wall-clock fields (timings, llm latencies) are left out on purpose, and so
+ * are the metrics of what model calls cost (AI spend, cache hits, latency):
+ * a warm cache or a redecide changes those by design while deciding exactly
+ * the same, and the digest is about what was decided and what it earned.
  */
 import { createHash } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -14,7 +17,7 @@ const PARTS: ReadonlyArray<[string, string]> = [
   ["orders", `SELECT order_id, client_order_id, ts, ticker, side, action, limit_units, contracts, status, filled, fee_units FROM orders WHERE run_id = $1 ORDER BY ev, order_id`],
   ["fills", `SELECT fill_id, order_id, ts, ticker, side, price_units, contracts, fee_units FROM fills WHERE run_id = $1 ORDER BY ev, fill_id`],
   ["settlements", `SELECT ts, ticker, result, yes_contracts, no_contracts, cost_units, payout_units, pnl_units FROM settlements WHERE run_id = $1 ORDER BY ev, ticker`],
-  ["metrics", `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1 ORDER BY model, metric`],
+  ["metrics", `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1 AND metric NOT IN (${["ai_spend_usd", "llm_calls", "cost_per_forecast_usd", "cost_per_signal_usd", "net_pnl_usd", "cache_hit_rate", "latency_p50_ms", "latency_p95_ms", "tokens_per_s"].map((m) => `'${m}'`).join(", ")}) ORDER BY model, metric`],
 ];
 
 export async function runDigest(c: DuckDBConnection, runId: string): Promise<string> {

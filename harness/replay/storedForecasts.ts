@@ -1,0 +1,93 @@
+/**
+ * Re-deciding from stored forecasts: a strategy that answers from a parent
+ * run's forecasts table instead of calling any model, and a filter that asks
+ * it exactly when the parent forecast. With a consensus config the pooled
+ * forecast is recomputed from the stored member forecasts under the new
+ * weights and pool; everything downstream (sizing, risk, broker, metrics)
+ * runs as in any replay, on the same recorded market data.
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { MarketEvent } from "../events/types.ts";
+import type { EventFilter, FilterVerdict } from "../filter/eventFilter.ts";
+import { memberAgent, poolMembers } from "../../strategies/llmForecaster.ts";
+import type { StrategyConfig } from "../../strategies/runConfig.ts";
+import type { ForecastOutput, Strategy } from "../../strategies/strategy.ts";
+
+interface StoredRow {
+  ticker: string;
+  ts: number;
+  model: string;
+  agent: string | null;
+  probability: number | null;
+  confidence: number | null;
+  abstain_reason: string | null;
+  rationale: string | null;
+  llm_call_id: string | null;
+}
+
+export class StoredForecasts {
+  /** ticker → ts → rows in their original order. */
+  readonly #rows = new Map<string, Map<number, StoredRow[]>>();
+  count = 0;
+
+  static async load(c: DuckDBConnection, runId: string): Promise<StoredForecasts> {
+    const reader = await c.runAndReadAll(
+      `SELECT ticker, ts::DOUBLE AS ts, model, agent, probability, confidence, abstain_reason, rationale, llm_call_id
+         FROM forecasts WHERE run_id = $1 ORDER BY seq`,
+      [runId],
+    );
+    const stored = new StoredForecasts();
+    for (const r of reader.getRowObjectsJS() as unknown as StoredRow[]) {
+      let byTs = stored.#rows.get(r.ticker);
+      if (!byTs) stored.#rows.set(r.ticker, (byTs = new Map()));
+      let list = byTs.get(r.ts);
+      if (!list) byTs.set(r.ts, (list = []));
+      list.push(r);
+      stored.count++;
+    }
+    return stored;
+  }
+
+  at(ticker: string, ts: number): readonly StoredRow[] | undefined {
+    return this.#rows.get(ticker)?.get(ts);
+  }
+
+  /** Passes a market exactly at the times the parent run forecast it. */
+  filter(): EventFilter {
+    const dropped: Record<string, number> = {};
+    return {
+      select: (event: MarketEvent): FilterVerdict[] => {
+        if (event.kind === "news") return [];
+        return this.at(event.ticker, event.ts) ? [{ ticker: event.ticker, reason: "stored_forecast" }] : [];
+      },
+      dropped: () => dropped,
+    };
+  }
+
+  /** Answers from the stored rows; a consensus config re-pools the members with its own weights. */
+  strategy(config: StrategyConfig, parentStrategyName: string): Strategy {
+    return {
+      name: parentStrategyName,
+      forecast: (ticker, _view, ctx): ForecastOutput[] => {
+        const rows = this.at(ticker, ctx.now) ?? [];
+        const out: ForecastOutput[] = rows.map((r) => ({
+          ticker,
+          model: r.model,
+          probability: r.probability,
+          confidence: r.confidence ?? 0,
+          ...(r.agent ? { agent: r.agent } : {}),
+          ...(r.abstain_reason ? { abstainReason: r.abstain_reason } : {}),
+          ...(r.rationale ? { rationale: r.rationale } : {}),
+          ...(r.llm_call_id ? { llmCallId: r.llm_call_id } : {}),
+        }));
+        if (config.kind !== "consensus") return out;
+        const members = config.members.map((m) => {
+          const row = rows.find((r) => r.agent === memberAgent(parentStrategyName, m.task));
+          return { probability: row?.probability ?? null, confidence: row?.confidence ?? 0, weight: m.weight };
+        });
+        const kept = out.filter((f) => f.model !== "consensus");
+        return [...kept, { ...poolMembers(ticker, members, config), decide: true }];
+      },
+    };
+  }
+}
