@@ -28,7 +28,13 @@ interface ConsensusArgs {
 }
 
 /** The config replay/redecide reads: the first run's config with the strategy replaced by the fitted pool. */
-export function fittedConfig(baseConfigJson: string, fit: FitResult, runIds: readonly string[]): Record<string, unknown> {
+export function fittedConfig(
+  baseConfigJson: string,
+  fit: FitResult,
+  runIds: readonly string[],
+  /** Router task of each member model (from a consensus run's member rows); a model without one is named as its own task. */
+  taskOf: ReadonlyMap<string, string> = new Map(),
+): Record<string, unknown> {
   let base: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(baseConfigJson) as unknown;
@@ -45,7 +51,7 @@ export function fittedConfig(baseConfigJson: string, fit: FitResult, runIds: rea
       kind: "consensus",
       pool: fit.pool,
       extremize: Number(fit.final.extremize.toFixed(4)),
-      members: fit.models.map((model, i) => ({ model, weight: Number((fit.final.weights[i] ?? 0).toFixed(6)) })),
+      members: fit.models.map((model, i) => ({ task: taskOf.get(model) ?? model, weight: Number((fit.final.weights[i] ?? 0).toFixed(6)) })),
     },
   };
 }
@@ -73,6 +79,7 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
     let fit: FitResult;
     let base = "{}";
     let dropped: number;
+    const taskOf = new Map<string, string>();
     try {
       const input = await loadFitItems(db.connection, args.runs);
       if (input.models.length < 2) throw new CliError(`runs ${args.runs.join(", ")} hold ${input.models.length} model(s); a consensus needs at least 2`);
@@ -83,12 +90,23 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
       fit = fitWeightsWalkForward(input.items, { ...DEFAULT_FIT_OPTIONS, models: input.models, loss: args.loss, pool: args.pool, folds: args.folds });
       const first = await queryRows(db.connection, "SELECT config_json FROM runs WHERE run_id = $1", [args.runs[0] ?? ""]);
       base = str(first[0], "config_json") || "{}";
+      // Consensus members are stored with agent "<strategy>:<task>": that names each model's route.
+      const agents = await queryRows(
+        db.connection,
+        `SELECT DISTINCT model, agent FROM forecasts WHERE run_id IN (${args.runs.map(() => "?").join(", ")}) AND agent LIKE '%:%' AND model <> 'consensus'`,
+        args.runs,
+      );
+      for (const r of agents) taskOf.set(str(r, "model"), str(r, "agent").slice(str(r, "agent").indexOf(":") + 1));
     } finally {
       db.close();
     }
     const out = args.out ?? "strategies/configs/consensus-fit.json";
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(fittedConfig(base, fit, args.runs), null, 2)}\n`);
+    const missing = fit.models.filter((m) => !taskOf.has(m));
+    if (missing.length > 0) {
+      process.stderr.write(`note: ${missing.join(", ")} did not run as consensus members; the config names each as its own router task, so add routes for them\n`);
+    }
+    writeFileSync(out, `${JSON.stringify(fittedConfig(base, fit, args.runs, taskOf), null, 2)}\n`);
     const fitPath = out.replace(/\.json$/, "") + ".fit.json";
     writeFileSync(fitPath, `${JSON.stringify({ runs: args.runs, dropped, ...fit }, null, 2)}\n`);
     if (args.json) {

@@ -13,6 +13,9 @@ import { parseRunConfig } from "../../strategies/runConfig.ts";
 import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { COMPLETION_TOKENS, loopbackRouter, PROMPT_TOKENS, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
+import { loadFitItems } from "../../harness/consensus/loadFitItems.ts";
+import { DEFAULT_FIT_OPTIONS, fitWeightsWalkForward } from "../../harness/consensus/fitWeights.ts";
+import { fittedConfig } from "../../harness/cli/consensus.ts";
 
 const SAMPLE = join(import.meta.dirname, "../../datasets/sample");
 const PRICES = { "bull-1": { input: 0.27, output: 1.1 }, "bear-1": { input: 0.15, output: 0.6 } };
@@ -94,5 +97,16 @@ describe("LLM strategies over a loopback model server", () => {
     // Re-deciding with the original config reproduces the original run exactly.
     const same = await runReplay({ config: parseRunConfig(base), datasetDir: SAMPLE, db, kind: "redecide", parentRunId: out.runId, redecideFrom: out.runId });
     expect(same.digest).toBe(out.digest);
+
+    // Weights fitted walk-forward on the run come back as a config that redecide accepts, members named by task.
+    const input = await loadFitItems(db.connection, [out.runId]);
+    expect(input.models.sort()).toEqual(["scripted/bear-1", "scripted/bull-1"]);
+    const fit = fitWeightsWalkForward(input.items, { ...DEFAULT_FIT_OPTIONS, models: input.models, loss: "brier", pool: "linear", folds: 2, minTrain: 10 });
+    const fitted = parseRunConfig(
+      fittedConfig(JSON.stringify(base), fit, [out.runId], new Map([["scripted/bull-1", "a"], ["scripted/bear-1", "b"]])),
+    );
+    expect(fitted.strategy.kind === "consensus" && fitted.strategy.members.map((m) => m.task).sort()).toEqual(["a", "b"]);
+    const refit = await runReplay({ config: fitted, datasetDir: SAMPLE, db, kind: "redecide", parentRunId: out.runId, redecideFrom: out.runId });
+    expect(refit.status).toBe("completed");
   });
 });
