@@ -10,6 +10,7 @@ import { reportCommand } from "./report.ts";
 import { replayCommand } from "./replay.ts";
 import { demoCommand } from "./demo.ts";
 import { redecideCommand } from "./redecide.ts";
+import { configCommand } from "./config.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
@@ -25,4 +26,5 @@ export const commands: Array<CommandModule<any, any>> = [
   compareCommand,
   consensusCommand,
   benchCommand,
+  configCommand,
 ];
