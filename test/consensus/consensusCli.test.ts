@@ -66,9 +66,10 @@ describe("consensus fit from the results DB", () => {
     );
     expect(stdout).toMatch(/in-sample/);
     expect(stdout).toMatch(/out-of-sample/);
-    const config = JSON.parse(readFileSync(out, "utf8")) as { strategy: { kind: string; pool: string; extremize: number; members: Array<{ model: string; weight: number }> } };
+    const config = JSON.parse(readFileSync(out, "utf8")) as { strategy: { kind: string; pool: string; extremize: number; members: Array<{ task: string; weight: number }> } };
     expect(config.strategy.kind).toBe("consensus");
-    expect(config.strategy.members.map((m) => m.model)).toEqual(["openrouter/deepseek-chat", "openai/gpt-4o-mini", "local/stories260K"]);
+    // These runs were not consensus members, so each model is named as its own router task.
+    expect(config.strategy.members.map((m) => m.task)).toEqual(["openrouter/deepseek-chat", "openai/gpt-4o-mini", "local/stories260K"]);
     expect(config.strategy.members.reduce((s, m) => s + m.weight, 0)).toBeCloseTo(1, 5);
     const fit = JSON.parse(readFileSync(join(dir, "fit.fit.json"), "utf8")) as { folds: Array<{ trainMaxTime: number; testMinTime: number }>; outOfSample: { n: number } };
     expect(fit.folds.length).toBeGreaterThan(0);
