@@ -11,6 +11,7 @@ import { replayCommand } from "./replay.ts";
 import { demoCommand } from "./demo.ts";
 import { redecideCommand } from "./redecide.ts";
 import { configCommand } from "./config.ts";
+import { sweepCommand } from "./sweep.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
@@ -20,6 +21,7 @@ export const commands: Array<CommandModule<any, any>> = [
   replayCommand,
   demoCommand,
   redecideCommand,
+  sweepCommand,
   importCommand,
   datasetCommand,
   reportCommand,

@@ -1,0 +1,84 @@
+/** `tapedeck sweep -c <config> -d <dataset> --vary key=a,b,c …`: a grid of runs, models asked once per forecast. */
+import { readFileSync } from "node:fs";
+import cliProgress from "cli-progress";
+import type { CommandModule } from "yargs";
+import { ReplaySource } from "../events/replaySource.ts";
+import { runSweep } from "../replay/runSweep.ts";
+import { parseVary, planSweep, type Vary } from "../replay/sweepPlan.ts";
+import { DuckDbStore } from "../store/resultsStore.ts";
+import { CliError } from "./cliError.ts";
+import { dbOption } from "./dbOption.ts";
+import { formatTable } from "./table.ts";
+
+interface SweepArgs {
+  config: string;
+  dataset: string;
+  vary: string[];
+  concurrency?: number;
+  db: string;
+  json: boolean;
+}
+
+export const sweepCommand: CommandModule<object, SweepArgs> = {
+  command: "sweep",
+  describe: "Run a grid of config variants (several --vary give the product) in parallel; variants that differ only in decisions reuse forecasts",
+  builder: (y) =>
+    y
+      .option("config", { alias: "c", type: "string", demandOption: true, describe: "Base run config" })
+      .option("dataset", { alias: "d", type: "string", demandOption: true, describe: "Dataset folder" })
+      .option("vary", { type: "string", array: true, demandOption: true, describe: "key=v1,v2,… with a dotted key into the config (repeat for a grid)" })
+      .option("concurrency", { type: "number", describe: "Runs at once (default: the number of cores)" })
+      .options(dbOption)
+      .option("json", { type: "boolean", default: false })
+      .example("$0 sweep -c strategies/configs/momentum.json -d datasets/sample --vary risk.kellyFraction=0.1,0.25 --vary risk.minEdge=0.01,0.03", "4 sizing variants, one set of forecasts") as never,
+  handler: async (args) => {
+    let plan;
+    try {
+      const base = JSON.parse(readFileSync(args.config, "utf8")) as Record<string, unknown>;
+      const varies: Vary[] = args.vary.map(parseVary);
+      plan = planSweep(base, varies);
+    } catch (error) {
+      throw new CliError(`sweep: ${(error as Error).message}`, 2);
+    }
+    const described = await new ReplaySource(args.dataset).describe().catch((error: Error) => {
+      throw new CliError(error.message, 2);
+    });
+    const db = await DuckDbStore.open(args.db);
+    const bar = !args.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `sweep [{bar}] {percentage}% | {value}/{total} events over ${plan.length} variants | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    bar?.start((described.events ?? 0) * plan.length, 0);
+    let outcome;
+    try {
+      outcome = await runSweep({
+        variants: plan,
+        datasetDir: args.dataset,
+        db,
+        ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+        onProgress: (events) => bar?.update(events),
+      });
+    } finally {
+      bar?.stop();
+      db.close();
+    }
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ sweepId: outcome.sweepId, wallMs: outcome.wallMs, runs: outcome.variants.map((v) => ({ label: v.variant.label, reusedFrom: v.reusedFrom, ...v.outcome })) }, null, 2)}\n`);
+      return;
+    }
+    const metric = (o: (typeof outcome.variants)[number]["outcome"], model: string, name: string) => o.metrics.find((m) => m.model === model && m.metric === name)?.value ?? null;
+    const rows = outcome.variants.map(({ variant, outcome: o, reusedFrom }) => [
+      variant.label || "base",
+      o.runId,
+      reusedFrom ? "reused" : "called",
+      metric(o, "*", "forecasts"),
+      metric(o, "*", "llm_calls"),
+      metric(o, "*", "signals"),
+      metric(o, "*", "trades"),
+      metric(o, "*", "pnl_usd"),
+      metric(o, "*", "ai_spend_usd"),
+      metric(o, "*", "net_pnl_usd"),
+    ]);
+    process.stdout.write(
+      `${formatTable(["variant", "run", "forecasts by", "forecasts", "model calls", "signals", "trades", "P&L $", "AI $", "net $"], rows)}\n\n` +
+        `sweep ${outcome.sweepId}: ${plan.length} variants in ${(outcome.wallMs / 1000).toFixed(1)} s; results in ${args.db}\n`,
+    );
+  },
+};
