@@ -1,6 +1,7 @@
 /** `tapedeck replay -c <config> -d <dataset>`: one replay run into the results DB. */
 import type { CommandModule } from "yargs";
 import { DatasetError } from "../events/replaySource.ts";
+import { ManifestError } from "../../datasets/manifest.ts";
 import { loadRunForResume, runReplay, type ReplayOutcome } from "../replay/runReplay.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
 import { ConfigError, loadRunConfig } from "../../strategies/runConfig.ts";
@@ -71,7 +72,7 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
         : {}),
     });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DatasetError) throw new CliError(error.message, 2);
+    if (error instanceof ConfigError || error instanceof DatasetError || error instanceof ManifestError) throw new CliError(error.message, 2);
     throw error;
   } finally {
     bar.stop();

@@ -40,7 +40,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     } catch (error) {
       throw new CliError(`sweep: ${(error as Error).message}`, 2);
     }
-    const described = await new ReplaySource(args.dataset).describe().catch((error: Error) => {
+    const described = await ReplaySource.open(args.dataset).then((s) => s.describe()).catch((error: Error) => {
       throw new CliError(error.message, 2);
     });
     const db = await DuckDbStore.open(args.db);

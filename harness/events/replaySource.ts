@@ -7,14 +7,11 @@
  * Results never travel with the market rows: `open` events carry MarketInfo,
  * which has no result field, and the result rides only on the `settle` event.
  */
-import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from "@duckdb/node-api";
 import { openDb, sqlString, type Db } from "../db/duckdb.ts";
 import type { Manifest, Result, TableName } from "../../datasets/format.ts";
-import { Manifest as ManifestSchema, MANIFEST_FILE } from "../../datasets/format.ts";
-import { readFileSync } from "node:fs";
+import { datasetHash, readManifest } from "../../datasets/manifest.ts";
 import { EVENT_TIE_ORDER, type EventSource, type MarketEvent, type MarketInfo } from "./types.ts";
 import type { Units } from "../money/money.ts";
 
@@ -42,43 +39,22 @@ export class DatasetError extends Error {
   }
 }
 
-export function readDatasetManifest(dir: string): Manifest {
-  const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(path)) throw new DatasetError(`${path}: not a dataset (no ${MANIFEST_FILE}); create one with \`tapedeck import\``);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new DatasetError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DatasetError(`${path}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
-  }
-  return parsed.data;
-}
-
-/** The dataset's identity for the runs table: sha256 over its tables' sha256s, in table order. */
-export function manifestHash(manifest: Manifest): string {
-  const h = createHash("sha256");
-  for (const [name, entry] of Object.entries(manifest.tables)) if (entry) h.update(`${name}:${entry.sha256}\n`);
-  return h.digest("hex");
-}
-
 const BATCH = 4096;
 
 export class ReplaySource implements EventSource {
-  readonly manifest: Manifest;
   #db: Db | null = null;
   #markets: MarketRecord[] | null = null;
   #connections: DuckDBConnection[] = [];
 
-  constructor(
+  private constructor(
     readonly dir: string,
-    private readonly options: ReplaySourceOptions = {},
-  ) {
-    this.manifest = readDatasetManifest(dir);
+    readonly manifest: Manifest,
+    private readonly options: ReplaySourceOptions,
+  ) {}
+
+  /** Opens a dataset folder; a missing or invalid manifest is a ManifestError naming the file and field. */
+  static async open(dir: string, options: ReplaySourceOptions = {}): Promise<ReplaySource> {
+    return new ReplaySource(dir, await readManifest(dir), options);
   }
 
   async describe() {
@@ -87,7 +63,7 @@ export class ReplaySource implements EventSource {
       Object.entries(m.tables).reduce((n, [name, t]) => n + (name === "markets" || !t ? 0 : t.rows), 0) + m.tables.markets.rows * 3;
     return {
       name: m.name,
-      hash: manifestHash(m),
+      hash: datasetHash(m),
       start: this.options.start ?? m.span.start,
       end: this.options.end ?? m.span.end,
       events,

@@ -81,7 +81,7 @@ export async function loadRunForResume(db: Db, runId: string): Promise<{ config:
 export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const started = performance.now();
   const { config } = req;
-  const source = new ReplaySource(req.datasetDir, req.source);
+  const source = await ReplaySource.open(req.datasetDir, req.source);
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
   const { store } = await DuckDbStore.forRun(

@@ -88,7 +88,7 @@ describe("replay has no lookahead", () => {
       false,
     );
     const clock = new SimulatedClock();
-    const source = new ReplaySource(join(dir, "ds"));
+    const source = await ReplaySource.open(join(dir, "ds"));
     const pipeline = new Pipeline({
       clock,
       source,

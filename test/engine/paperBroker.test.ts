@@ -38,7 +38,7 @@ async function replay(rows: TinyDatasetRows, strategy: Strategy) {
     { runId: "t", parentRunId: null, kind: "replay", label: null, configHash: "x", configJson: "{}", datasetName: "tiny", datasetHash: null, datasetPath: null, codeVersion: "test" },
     false,
   );
-  const source = new ReplaySource(join(dir, "ds"));
+  const source = await ReplaySource.open(join(dir, "ds"));
   const broker = new PaperBroker(PaperBrokerConfig.parse({ bankrollUsd: 1000 }), store, {
     hasBidAsk: source.manifest.capabilities.hasBidAsk,
     hasOrderbook: source.manifest.capabilities.hasOrderbook,

@@ -42,6 +42,6 @@ describe("run configs", () => {
     expect(r.stderr).toContain("field broker.latencyMs");
     const missing = spawnSync(process.execPath, [CLI, "replay", "-c", join(CONFIGS, "market.json"), "-d", join(dir, "nope"), "--db", join(dir, "r.duckdb")], { encoding: "utf8" });
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/nope.*not a dataset/);
+    expect(missing.stderr).toMatch(/nope.*dataset.json: not found/);
   });
 });
