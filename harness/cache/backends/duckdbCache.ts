@@ -1,0 +1,133 @@
+/**
+ * The default backend: a DuckDB file (reports/cache.duckdb unless told),
+ * kept across runs so a rerun of the same replay costs nothing. One table,
+ * one row per answer; (key, created_at) is the primary key, so the same
+ * prompt answered at two simulated times keeps both answers.
+ *
+ * DuckDB lets one process write a file at a time: open the cache in the
+ * process that runs the replay (a sweep's runs in one process share it;
+ * runs in separate processes or machines share a Redis backend instead).
+ * Operations are queued on the one connection, so concurrent calls from the
+ * pipeline never interleave on it.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { listValue } from "@duckdb/node-api";
+import { openDb, type Db } from "../../db/duckdb.ts";
+import type { CacheBackend, CacheEntry, TimeWindow } from "../cache.ts";
+import { decodeOutcome } from "../entryCodec.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS cache_entries (
+  key        VARCHAR NOT NULL,  -- sha256 of the exact key material (exactKey.ts)
+  task       VARCHAR NOT NULL,
+  scope      VARCHAR NOT NULL,  -- route models and answer schema: the semantic partition
+  created_at BIGINT  NOT NULL,  -- run clock ms at which the answer was made
+  embedding  FLOAT[],           -- prompt embedding, NULL when semantic caching was off
+  outcome    JSON    NOT NULL,  -- StoredOutcome
+  PRIMARY KEY (key, created_at)
+)`;
+
+const COLUMNS = `key, task, scope, created_at::DOUBLE AS created_at, embedding::DOUBLE[] AS embedding, outcome::VARCHAR AS outcome`;
+
+interface Row {
+  key: string;
+  task: string;
+  scope: string;
+  created_at: number;
+  embedding: number[] | null;
+  outcome: string;
+}
+
+export class DuckDbCache implements CacheBackend {
+  readonly kind = "duckdb" as const;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: Db,
+    readonly path: string,
+  ) {}
+
+  static async open(path: string): Promise<DuckDbCache> {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    let db: Db;
+    try {
+      db = await openDb(path);
+    } catch (error) {
+      throw new Error(`cache ${path}: cannot open (${(error as Error).message}); DuckDB allows one writing process per file: share a cache between processes through the redis backend`);
+    }
+    await db.connection.run(SCHEMA);
+    return new DuckDbCache(db, path);
+  }
+
+  getExact(key: string, window: TimeWindow): Promise<CacheEntry | undefined> {
+    return this.#serial(async () => {
+      const rows = await this.#rows(
+        `SELECT ${COLUMNS} FROM cache_entries WHERE key = $1 AND created_at BETWEEN $2 AND $3 ORDER BY created_at DESC LIMIT 1`,
+        [key, window.from, window.to],
+      );
+      const row = rows[0];
+      return row ? this.#entry(row) : undefined;
+    });
+  }
+
+  candidates(task: string, scope: string, window: TimeWindow): Promise<CacheEntry[]> {
+    return this.#serial(async () => {
+      const rows = await this.#rows(
+        `SELECT ${COLUMNS} FROM cache_entries
+          WHERE task = $1 AND scope = $2 AND embedding IS NOT NULL AND created_at BETWEEN $3 AND $4
+          ORDER BY created_at DESC, key`,
+        [task, scope, window.from, window.to],
+      );
+      return rows.map((r) => this.#entry(r));
+    });
+  }
+
+  put(entry: CacheEntry): Promise<void> {
+    return this.#serial(async () => {
+      await this.db.connection.run(`INSERT INTO cache_entries VALUES ($1, $2, $3, $4, $5::FLOAT[], $6::JSON) ON CONFLICT DO NOTHING`, [
+        entry.key,
+        entry.task,
+        entry.scope,
+        BigInt(entry.createdAt),
+        entry.embedding === null ? null : listValue(entry.embedding),
+        JSON.stringify(entry.outcome),
+      ]);
+    });
+  }
+
+  count(): Promise<number> {
+    return this.#serial(async () => {
+      const rows = (await this.db.connection.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM cache_entries`)).getRowObjectsJS() as Array<{ n: number }>;
+      return rows[0]?.n ?? 0;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.catch(() => {});
+    this.db.close();
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.catch(() => {}).then(work);
+    this.#queue = next;
+    return next;
+  }
+
+  async #rows(sql: string, values: Array<string | number>): Promise<Row[]> {
+    const params = values.map((v) => (typeof v === "number" ? BigInt(Math.trunc(v)) : v));
+    return (await this.db.connection.runAndReadAll(sql, params)).getRowObjectsJS() as unknown as Row[];
+  }
+
+  #entry(row: Row): CacheEntry {
+    const where = `${this.path} key ${row.key} created_at ${row.created_at}`;
+    return {
+      key: row.key,
+      task: row.task,
+      scope: row.scope,
+      createdAt: row.created_at,
+      embedding: row.embedding,
+      outcome: decodeOutcome(row.outcome, where),
+    };
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The response cache's contract: what an entry holds and what every backend
+ * (memory, DuckDB file, Redis) must answer. Backends are storage only; the
+ * policy (keys, TTL per task, similarity threshold) lives in CachedRouter.
+ *
+ * Entries are never overwritten: the same key may hold several answers made
+ * at different simulated times (a later run at an earlier simulated time
+ * cannot see the later answer, so it makes its own). A lookup names a time
+ * window [from, to] on the run's clock and sees only entries created inside it.
+ */
+import type { ProviderResult } from "../../providers/provider.ts";
+import type { Tier } from "../router/router.ts";
+
+/** The part of a successful router outcome worth keeping (callId and trace belong to the original call). */
+export interface StoredOutcome {
+  /** The validated answer (JSON value); re-validated against the request's schema when served. */
+  answer: unknown;
+  result: ProviderResult;
+  provider: string;
+  model: string;
+  tier: Tier;
+  /** What the original call cost, in nano-dollars: what a hit saves. */
+  costNusd: number;
+}
+
+export interface CacheEntry {
+  /** Exact key (exactKey.ts). */
+  key: string;
+  task: string;
+  /** Partition for semantic lookups: route models and answer schema (see CachedRouter). */
+  scope: string;
+  /** Run clock time (simulated in replay) at which the answer was made. */
+  createdAt: number;
+  /** Embedding of the prompt text (float32 values), or null when semantic caching was off. */
+  embedding: number[] | null;
+  outcome: StoredOutcome;
+}
+
+/** Entries created at or after `from` and at or before `to` (both run-clock ms). */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+export interface CacheBackend {
+  readonly kind: "memory" | "duckdb" | "redis";
+  /** The newest entry with this key created inside the window. */
+  getExact(key: string, window: TimeWindow): Promise<CacheEntry | undefined>;
+  /** Entries of this task and scope that carry an embedding, created inside the window, newest first. */
+  candidates(task: string, scope: string, window: TimeWindow): Promise<CacheEntry[]>;
+  /** Store an entry; an entry with the same key and createdAt already there is kept (first write wins). */
+  put(entry: CacheEntry): Promise<void>;
+  /** Number of entries held. */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
