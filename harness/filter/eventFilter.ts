@@ -4,18 +4,33 @@
  */
 import type { MarketEvent } from "../events/types.ts";
 import type { MarketView } from "../state/marketState.ts";
+import type { Priority } from "./filterConfig.ts";
 
 export interface FilterVerdict {
   ticker: string;
-  /** Why the market passed (e.g. "interval", "price_change", "news"). */
+  /** Why the market passed (e.g. "interval", "price_change", "news", "batch_timeout"). */
   reason: string;
+  /** The full filter's priority of the event that let the market through. */
+  priority?: Priority;
+  /** The trigger behind a pass; differs from `reason` when a batch released it. */
+  trigger?: string;
+  /** The cheap pre-score the market had when it was considered. */
+  preScore?: number;
 }
+
+/**
+ * Told of every verdict as it happens, e.g. to store rows in the results DB.
+ * `ticker` is "" for an event that is about no market (an unmatched headline).
+ */
+export type VerdictSink = (ts: number, ticker: string, passed: boolean, reason: string) => void;
 
 export interface EventFilter {
   /** Markets to forecast now because of this event (usually zero or one). */
   select(event: MarketEvent, view: MarketView): FilterVerdict[];
   /** How many market events were looked at and dropped, by reason. */
   dropped(): Readonly<Record<string, number>>;
+  /** How many markets were passed, by reason (optional: filters written before it may lack it). */
+  passed?(): Readonly<Record<string, number>>;
 }
 
 /**
@@ -27,16 +42,22 @@ export interface EventFilter {
 export class IntervalFilter implements EventFilter {
   #last = new Map<string, number>();
   #dropped: Record<string, number> = {};
+  #passed: Record<string, number> = {};
 
-  constructor(private readonly minIntervalMs: number) {}
+  constructor(
+    private readonly minIntervalMs: number,
+    private readonly onVerdict?: VerdictSink,
+  ) {}
 
   select(event: MarketEvent, view: MarketView): FilterVerdict[] {
     if (event.kind !== "quote" && event.kind !== "trade" && event.kind !== "book") return [];
-    if (!view.isOpen(event.ticker)) return this.#drop("market_closed");
-    const last = this.#last.get(event.ticker);
     const now = view.now();
-    if (last !== undefined && now - last < this.minIntervalMs) return this.#drop("min_interval");
+    if (!view.isOpen(event.ticker)) return this.#drop(now, event.ticker, "market_closed");
+    const last = this.#last.get(event.ticker);
+    if (last !== undefined && now - last < this.minIntervalMs) return this.#drop(now, event.ticker, "min_interval");
     this.#last.set(event.ticker, now);
+    this.#passed.interval = (this.#passed.interval ?? 0) + 1;
+    this.onVerdict?.(now, event.ticker, true, "interval");
     return [{ ticker: event.ticker, reason: "interval" }];
   }
 
@@ -44,8 +65,13 @@ export class IntervalFilter implements EventFilter {
     return this.#dropped;
   }
 
-  #drop(reason: string): [] {
+  passed(): Readonly<Record<string, number>> {
+    return this.#passed;
+  }
+
+  #drop(ts: number, ticker: string, reason: string): [] {
     this.#dropped[reason] = (this.#dropped[reason] ?? 0) + 1;
+    this.onVerdict?.(ts, ticker, false, reason);
     return [];
   }
 }
