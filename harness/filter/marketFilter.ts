@@ -206,7 +206,7 @@ export class MarketFilter implements EventFilter {
         volatility: seen.volatility,
         msToClose: info ? info.closeTime - now : Infinity,
         newsAgeMs: track.lastNewsTs === null ? null : now - track.lastNewsTs,
-        unseen: track.lastCallTs === null,
+        unseen: trigger === "first_look",
       },
       this.#scales,
     );

@@ -18,7 +18,7 @@ export interface PreScoreInputs {
   msToClose: number;
   /** Age of the newest headline matched to the market, or null for none. */
   newsAgeMs: number | null;
-  /** The market has never been called. */
+  /** The candidate is a first look at a market never called. */
   unseen: boolean;
 }
 
