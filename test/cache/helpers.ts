@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { Provider, ProviderRequest, ProviderResult } from "../../providers/provider.ts";
 import { Budget } from "../../harness/router/budget.ts";
-import { MemoryCallLog } from "../../harness/router/callLog.ts";
+import { MemoryCallLog, type CallLog } from "../../harness/router/callLog.ts";
 import { CircuitBreaker } from "../../harness/router/circuitBreaker.ts";
 import { Endpoint } from "../../harness/router/endpoint.ts";
 import { PriceTable } from "../../harness/router/pricing.ts";
@@ -33,8 +33,7 @@ export class CountingProvider implements Provider {
 /** $1 per million input tokens, $2 per million output: a call above costs $0.0012 = 1,200,000 nano-dollars. */
 export const CALL_COST_NUSD = 1_200_000;
 
-export function makeRouterStack(clock: SimulatedClock, provider = new CountingProvider()) {
-  const log = new MemoryCallLog();
+export function makeRouterStack<L extends CallLog = MemoryCallLog>(clock: SimulatedClock, provider = new CountingProvider(), log: L = new MemoryCallLog() as CallLog as L) {
   const router = new Router({
     clock,
     endpoints: new Map([["paid", new Endpoint("paid", [provider], new CircuitBreaker(clock))]]),
