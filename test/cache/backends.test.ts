@@ -138,3 +138,21 @@ describe.each(backends)("%s backend", (_name, open) => {
     }
   });
 });
+
+describe("duckdb backend, bad rows", () => {
+  it("a corrupt stored answer is an error naming the file, key and field", async () => {
+    const path = join(dir, "corrupt.duckdb");
+    const cache = await DuckDbCache.open(path);
+    await cache.close();
+    const { openDb } = await import("../../harness/db/duckdb.ts");
+    const db = await openDb(path);
+    await db.connection.run(`INSERT INTO cache_entries VALUES ('badkey', 'forecast', 's', ${T0}, NULL, '{"answer": 1, "provider": "p"}')`);
+    db.close();
+    const reopened = await DuckDbCache.open(path);
+    try {
+      await expect(reopened.getExact("badkey", { from: T0, to: T0 })).rejects.toThrow(/corrupt\.duckdb key badkey[\s\S]*model/);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
