@@ -47,6 +47,7 @@ interface Track {
   lastCumVolume: number | null;
   lastNewsTs: number | null;
   words: ReadonlySet<string> | null;
+  closeTime: number | null;
 }
 
 export interface MarketFilterOptions {
@@ -134,6 +135,7 @@ export class MarketFilter implements EventFilter {
       track.refPrice ??= price;
     }
     if (snapshot) {
+      track.closeTime = snapshot.info.closeTime;
       const cum = snapshot.volume;
       if (track.lastCumVolume !== null && cum > track.lastCumVolume) track.volume.add(now, cum - track.lastCumVolume);
       else track.volume.add(now, 0); // marks the market as seen from this bucket on
@@ -198,13 +200,13 @@ export class MarketFilter implements EventFilter {
       this.#drop(now, ticker, "min_interval");
       return;
     }
-    const info = view.market(ticker)?.info;
+    track.closeTime ??= view.market(ticker)?.info.closeTime ?? null;
     const score = preScore(
       {
         priceChangePct: seen.changePct,
         volumeRatio: seen.volumeRatio,
         volatility: seen.volatility,
-        msToClose: info ? info.closeTime - now : Infinity,
+        msToClose: track.closeTime === null ? Infinity : track.closeTime - now,
         newsAgeMs: track.lastNewsTs === null ? null : now - track.lastNewsTs,
         unseen: trigger === "first_look",
       },
@@ -286,6 +288,7 @@ export class MarketFilter implements EventFilter {
         lastCumVolume: null,
         lastNewsTs: null,
         words: null,
+        closeTime: null,
       };
       this.#tracks.set(ticker, t);
     }
