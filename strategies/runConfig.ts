@@ -13,6 +13,8 @@ import { PaperBrokerConfig } from "../harness/broker/paperBroker.ts";
 import { RiskLimitsSchema } from "../harness/sizing/riskLimits.ts";
 import { MomentumParams } from "./momentum.ts";
 import { routerConfigSchema } from "../harness/router/routerConfig.ts";
+import { FilterConfig } from "../harness/filter/filterConfig.ts";
+import { cacheConfigSchema } from "../harness/cache/cacheConfig.ts";
 
 const PromptFields = {
   /** Prompt template version (strategies/prompts). */
@@ -51,13 +53,6 @@ export const StrategyConfig = z.discriminatedUnion("kind", [
 ]);
 export type StrategyConfig = z.infer<typeof StrategyConfig>;
 
-export const FilterConfig = z
-  .object({
-    /** Least time between two forecasts of one market, ms of the run's clock. */
-    minIntervalMs: z.number().int().min(0).default(3_600_000),
-  })
-  .strict();
-
 export const MetricsConfig = z
   .object({
     calibrationBins: z.number().int().min(2).max(100).default(10),
@@ -78,7 +73,10 @@ export const RunConfig = z
     name: z.string().min(1).default("unnamed"),
     description: z.string().optional(),
     strategy: StrategyConfig,
-    filter: FilterConfig.default({ minIntervalMs: 3_600_000 }),
+    /** Which events deserve a forecast: "interval" (default) or the full "market" filter (harness/filter). */
+    filter: FilterConfig.default({ kind: "interval", minIntervalMs: 3_600_000 }),
+    /** The response cache in front of the router (harness/cache); off when absent. */
+    cache: cacheConfigSchema.optional(),
     risk: RiskLimitsSchema.default(RiskLimitsSchema.parse({})),
     broker: PaperBrokerConfig.default(PaperBrokerConfig.parse({})),
     metrics: MetricsConfig.default(MetricsConfig.parse({})),

@@ -12,6 +12,8 @@ import { buildRouter, loadRouterConfig, type RouterConfig } from "../router/rout
 import type { Router } from "../router/router.ts";
 import type { RunConfig } from "../../strategies/runConfig.ts";
 import type { ForecastRouter } from "../../strategies/llmForecaster.ts";
+import { buildCachedRouter } from "../cache/openCache.ts";
+import type { CachedRouter } from "../cache/cachedRouter.ts";
 
 export interface ModelStack {
   router: ForecastRouter | undefined;
@@ -57,18 +59,37 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   const routerConfig = resolveRouterConfig(config);
   if (!routerConfig) return NO_MODELS;
   const callLog = new DuckDbCallLog(options.db.connection, options.runId);
+  const gated = new GatedCallLog(callLog, options.muted);
   const router: Router = buildRouter(routerConfig, {
     clock: options.clock,
-    callLog: new GatedCallLog(callLog, options.muted),
+    callLog: gated,
     baseDir: process.cwd(),
     ...(options.env ? { env: options.env } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  let cached: CachedRouter | null = null;
+  try {
+    if (config.cache?.enabled) {
+      const embedder = router.embedder();
+      cached = await buildCachedRouter(router, config.cache, {
+        clock: options.clock,
+        callLog: gated,
+        routerConfig,
+        baseDir: process.cwd(),
+        ...(embedder ? { embedder } : {}),
+        ...(options.env ? { env: options.env } : {}),
+      });
+    }
+  } catch (error) {
+    await router.close();
+    throw error;
+  }
   return {
-    router,
+    router: cached ?? router,
     flush: () => callLog.flush(),
     async close() {
       await callLog.close();
+      await cached?.close();
       await router.close();
     },
   };

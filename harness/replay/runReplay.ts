@@ -16,7 +16,7 @@ import { PaperBroker } from "../broker/paperBroker.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
 import { ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
-import { IntervalFilter } from "../filter/eventFilter.ts";
+import { buildEventFilter } from "../filter/buildEventFilter.ts";
 import { Pipeline, type PipelineProgress } from "../pipeline.ts";
 import { computeRunMetrics } from "../results/runMetrics.ts";
 import { runDigest } from "../results/digest.ts";
@@ -118,10 +118,11 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     hasBidAsk: source.manifest.capabilities.hasBidAsk,
     hasOrderbook: source.manifest.capabilities.hasOrderbook,
   });
+  const filter = buildEventFilter(config.filter);
   pipeline = new Pipeline({
     clock,
     source,
-    filter: stored ? stored.filter() : new IntervalFilter(config.filter.minIntervalMs),
+    filter: stored ? stored.filter() : filter,
     strategy: stored
       ? stored.strategy(config.strategy, config.strategy.kind)
       : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket }),
@@ -157,6 +158,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await models.flush();
     await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
     const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
+      filterDropped: result.filterDropped,
       bins: config.metrics.calibrationBins,
       bootstrap: { samples: config.metrics.bootstrapSamples, seed: config.metrics.seed },
       bankrollUnits: Math.round(config.broker.bankrollUsd * 10_000),

@@ -11,13 +11,25 @@
 import { createHash } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 
+/** Metrics of what model calls cost and what the cost layers (cache, filter) kept from them. */
+export const COST_LAYER_METRICS = [
+  "ai_spend_usd", "llm_calls", "provider_calls", "cost_per_forecast_usd", "cost_per_signal_usd", "net_pnl_usd",
+  "cache_hit_rate", "cache_exact_hits", "cache_semantic_hits", "calls_avoided", "tokens_in", "tokens_out",
+  "latency_p50_ms", "latency_p95_ms", "tokens_per_s",
+] as const;
+
 const PARTS: ReadonlyArray<[string, string]> = [
   ["forecasts", `SELECT seq, ts, ticker, model, probability, confidence, market_price, abstained, abstain_reason FROM forecasts WHERE run_id = $1 ORDER BY seq`],
   ["decisions", `SELECT seq, ts, ticker, action, probability, price_units, edge, kelly_fraction, contracts, reason FROM decisions WHERE run_id = $1 ORDER BY seq`],
   ["orders", `SELECT order_id, client_order_id, ts, ticker, side, action, limit_units, contracts, status, filled, fee_units FROM orders WHERE run_id = $1 ORDER BY ev, order_id`],
   ["fills", `SELECT fill_id, order_id, ts, ticker, side, price_units, contracts, fee_units FROM fills WHERE run_id = $1 ORDER BY ev, fill_id`],
   ["settlements", `SELECT ts, ticker, result, yes_contracts, no_contracts, cost_units, payout_units, pnl_units FROM settlements WHERE run_id = $1 ORDER BY ev, ticker`],
-  ["metrics", `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1 AND metric NOT IN (${["ai_spend_usd", "llm_calls", "cost_per_forecast_usd", "cost_per_signal_usd", "net_pnl_usd", "cache_hit_rate", "latency_p50_ms", "latency_p95_ms", "tokens_per_s"].map((m) => `'${m}'`).join(", ")}) ORDER BY model, metric`],
+  [
+    "metrics",
+    `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1
+        AND metric NOT IN (${COST_LAYER_METRICS.map((m) => `'${m}'`).join(", ")}) AND metric NOT LIKE 'filter_dropped%'
+      ORDER BY model, metric`,
+  ],
 ];
 
 export async function runDigest(c: DuckDBConnection, runId: string): Promise<string> {

@@ -17,6 +17,8 @@ import { unitsToDollars } from "../money/money.ts";
 import type { CalibrationBinRow, MetricRow } from "../store/resultsStore.ts";
 
 export interface RunMetricsOptions {
+  /** Market events the event filter kept from the model, by reason (its dropped() counters). */
+  filterDropped?: Readonly<Record<string, number>>;
   bins: number;
   bootstrap: BootstrapOptions;
   bankrollUnits: number;
@@ -107,9 +109,14 @@ export async function computeRunMetrics(
   const f = await one<{ fills: number; contracts: number; notional: number }>(
     `SELECT count(*)::DOUBLE AS fills, coalesce(sum(contracts), 0)::DOUBLE AS contracts, coalesce(sum(contracts * price_units), 0)::DOUBLE AS notional FROM fills WHERE run_id = $1`,
   );
-  const ai = await one<{ spend: number; calls: number; hits: number; p50: number | null; p95: number | null; tokens: number; seconds: number }>(
+  const ai = await one<{ spend: number; calls: number; hits: number; exact: number; semantic: number; provider: number; tokensIn: number; tokensOut: number; p50: number | null; p95: number | null; tokens: number; seconds: number }>(
     `SELECT coalesce(sum(cost_nusd), 0)::DOUBLE AS spend, count(*)::DOUBLE AS calls,
             count(*) FILTER (WHERE cache <> 'miss')::DOUBLE AS hits,
+            count(*) FILTER (WHERE cache = 'exact')::DOUBLE AS exact,
+            count(*) FILTER (WHERE cache = 'semantic')::DOUBLE AS semantic,
+            count(*) FILTER (WHERE cache = 'miss' AND status IN ('ok', 'error'))::DOUBLE AS provider,
+            coalesce(sum(input_tokens), 0)::DOUBLE AS "tokensIn",
+            coalesce(sum(output_tokens), 0)::DOUBLE AS "tokensOut",
             quantile_cont(latency_ms, 0.5) FILTER (WHERE cache = 'miss' AND status = 'ok') AS p50,
             quantile_cont(latency_ms, 0.95) FILTER (WHERE cache = 'miss' AND status = 'ok') AS p95,
             coalesce(sum(output_tokens) FILTER (WHERE cache = 'miss' AND status = 'ok'), 0)::DOUBLE AS tokens,
@@ -152,6 +159,18 @@ export async function computeRunMetrics(
   put("*", "cost_per_signal_usd", d.signals > 0 ? spendUsd / d.signals : null);
   put("*", "net_pnl_usd", pnlUsd - spendUsd);
   put("*", "cache_hit_rate", ai.calls > 0 ? ai.hits / ai.calls : null);
+  put("*", "provider_calls", ai.provider);
+  put("*", "cache_exact_hits", ai.exact);
+  put("*", "cache_semantic_hits", ai.semantic);
+  put("*", "tokens_in", ai.tokensIn);
+  put("*", "tokens_out", ai.tokensOut);
+  // What the cost layers kept from a provider: answers the cache gave, and market events the filter dropped.
+  const filterDropped = Object.entries(options.filterDropped ?? {})
+    .filter(([reason]) => reason !== "market_closed")
+    .reduce((a, [, n]) => a + n, 0);
+  put("*", "filter_dropped", filterDropped);
+  put("*", "calls_avoided", ai.hits + filterDropped);
+  for (const [reason, n] of Object.entries(options.filterDropped ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) put("*", `filter_dropped:${reason}`, n);
   put("*", "latency_p50_ms", ai.p50);
   put("*", "latency_p95_ms", ai.p95);
   put("*", "tokens_per_s", ai.seconds > 0 ? ai.tokens / ai.seconds : null);

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
-import type { ChatMessage, ProviderRequest, ProviderResult } from "../../providers/provider.ts";
+import type { ChatMessage, Provider, ProviderRequest, ProviderResult } from "../../providers/provider.ts";
 import { ProviderError, RETRYABLE, type ErrorClass } from "../../providers/providerError.ts";
 import type { AnswerSpec } from "../../providers/forecastAnswer.ts";
 import { tryParseJsonAnswer } from "../../providers/structuredOutput.ts";
@@ -166,6 +166,17 @@ export class Router {
       if (first) this.#record(request, first, { status: "error", errorClass: "circuit_open", attempts: 0 });
     }
     return { ok: false, ...last, trace };
+  }
+
+  /** The first provider that can embed text (the local model, an Ollama endpoint), for the semantic cache. */
+  embedder(): { embed(texts: readonly string[]): Promise<number[][]> } | undefined {
+    for (const endpoint of this.#deps.endpoints.values()) {
+      for (const client of endpoint.clients) {
+        const candidate = client as Provider & { embed?: (texts: readonly string[]) => Promise<number[][]> };
+        if (typeof candidate.embed === "function") return { embed: (texts) => candidate.embed!(texts) };
+      }
+    }
+    return undefined;
   }
 
   /** Release every provider's resources (loaded local models); the router is unusable afterwards. */

@@ -63,6 +63,33 @@ describe("LLM strategies over a loopback model server", () => {
     expect(leaked[0]!["n"]).toBe(0);
   });
 
+  it("reruns from a warm DuckDB cache with zero provider calls, $0, and the same digest", async () => {
+    const config = parseRunConfig({
+      name: "cached",
+      strategy: { kind: "llm", task: "forecast" },
+      filter: { minIntervalMs: 6 * 3_600_000 },
+      router: loopbackRouter(server.baseURL, { forecast: "bull-1" }, PRICES),
+      cache: { backend: "duckdb", path: join(tempDir(), "cache.duckdb") },
+    });
+    const before = server.requests.length;
+    const cold = await runReplay({ config, datasetDir: SAMPLE, db });
+    const coldCalls = server.requests.length - before;
+    const warm = await runReplay({ config, datasetDir: SAMPLE, db });
+    expect(coldCalls).toBeGreaterThan(50);
+    expect(server.requests.length - before).toBe(coldCalls); // the rerun sent nothing
+    const rows = await q(
+      `SELECT cache, count(*)::DOUBLE AS n, sum(cost_nusd)::DOUBLE AS cost FROM llm_calls WHERE run_id = $1 GROUP BY cache ORDER BY cache`,
+      [warm.runId],
+    );
+    expect(rows).toEqual([{ cache: "exact", n: coldCalls, cost: 0 }]);
+    const metric = (o: typeof warm, name: string) => o.metrics.find((m) => m.model === "*" && m.metric === name)!.value;
+    expect(metric(warm, "ai_spend_usd")).toBe(0);
+    expect(metric(warm, "provider_calls")).toBe(0);
+    expect(metric(warm, "calls_avoided")).toBeGreaterThanOrEqual(coldCalls);
+    expect(metric(cold, "ai_spend_usd")).toBeGreaterThan(0);
+    expect(warm.digest).toBe(cold.digest);
+  });
+
   it("stores each consensus member and the pooled forecast; redecide re-pools without calling a model", async () => {
     const base = {
       name: "duo",
