@@ -169,10 +169,16 @@ export class LocalModelProvider implements Provider, EmbeddingProvider {
   /** Embeddings for the semantic cache; the embedding context is created once and kept. */
   async embed(texts: readonly string[]): Promise<number[][]> {
     const loaded = await this.load();
-    loaded.embedding ??= loaded.model.createEmbeddingContext({ contextSize: this.#options.contextSize ?? 512 });
+    const contextSize = this.#options.contextSize ?? 512;
+    loaded.embedding ??= loaded.model.createEmbeddingContext({ contextSize });
     const context = await loaded.embedding;
     const out: number[][] = [];
-    for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);
+    for (const text of texts) {
+      // A text longer than the context is embedded by its beginning (where a prompt names the market),
+      // rather than failing the lookup; the margin leaves room for the tokens the model adds itself.
+      const tokens = loaded.model.tokenize(text).slice(0, Math.max(1, contextSize - 8));
+      out.push([...(await context.getEmbeddingFor(tokens)).vector]);
+    }
     return out;
   }
 

@@ -12,6 +12,7 @@ import { demoCommand } from "./demo.ts";
 import { redecideCommand } from "./redecide.ts";
 import { configCommand } from "./config.ts";
 import { sweepCommand } from "./sweep.ts";
+import { ablateCommand } from "./ablate.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
@@ -22,6 +23,7 @@ export const commands: Array<CommandModule<any, any>> = [
   demoCommand,
   redecideCommand,
   sweepCommand,
+  ablateCommand,
   importCommand,
   datasetCommand,
   reportCommand,

@@ -5,6 +5,7 @@
  * front of it. Live trading builds the same stack with the wall clock.
  */
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Clock } from "../clock/clock.ts";
 import type { Db } from "../db/duckdb.ts";
 import { DuckDbCallLog, type CallLog, type CallRecord } from "../router/callLog.ts";
@@ -14,6 +15,10 @@ import type { RunConfig } from "../../strategies/runConfig.ts";
 import type { ForecastRouter } from "../../strategies/llmForecaster.ts";
 import { buildCachedRouter } from "../cache/openCache.ts";
 import type { CachedRouter } from "../cache/cachedRouter.ts";
+import { LocalModelProvider } from "../../providers/llamaCpp.ts";
+
+/** The tiny model shipped in the repo (models/PROVENANCE.md). */
+export const BUNDLED_MODEL = fileURLToPath(new URL("../../models/stories260K.gguf", import.meta.url));
 
 export interface ModelStack {
   router: ForecastRouter | undefined;
@@ -68,9 +73,15 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
     ...(options.logger ? { logger: options.logger } : {}),
   });
   let cached: CachedRouter | null = null;
+  let ownEmbedder: LocalModelProvider | null = null;
   try {
     if (config.cache?.enabled) {
-      const embedder = router.embedder();
+      let embedder = router.embedder();
+      if (!embedder && config.cache.semantic.enabled) {
+        // No local model among the router's endpoints: embed with the bundled one (loaded lazily, on the first lookup).
+        ownEmbedder = new LocalModelProvider({ name: "embedder", modelPath: BUNDLED_MODEL });
+        embedder = ownEmbedder;
+      }
       cached = await buildCachedRouter(router, config.cache, {
         clock: options.clock,
         callLog: gated,
@@ -81,6 +92,7 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
       });
     }
   } catch (error) {
+    await ownEmbedder?.dispose();
     await router.close();
     throw error;
   }
@@ -90,6 +102,7 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
     async close() {
       await callLog.close();
       await cached?.close();
+      await ownEmbedder?.dispose();
       await router.close();
     },
   };
