@@ -15,6 +15,8 @@ export interface QuoteState {
   ts: number;
   yesBid: Units | null;
   yesAsk: Units | null;
+  /** The last price the quote reported (Kalshi's last_price; ForecastBench's freeze value). */
+  lastPrice: Units | null;
 }
 
 export interface MarketSnapshot {
@@ -42,8 +44,9 @@ export interface MarketView {
   recentNews(limit: number): readonly NewsEvent[];
   /**
    * The market's own probability now: mid of bid/ask when both are quoted,
-   * else the last traded price, else the one side that is quoted. Null when
-   * nothing is known. Units of $0.0001.
+   * else the latest last price (a trade print, or the quote's reported last
+   * price), else the one side that is quoted. Null when nothing is known.
+   * Units of $0.0001.
    */
   marketPrice(ticker: string): Units | null;
 }
@@ -106,7 +109,8 @@ export class MarketState implements MarketView {
           m.quote.ts = e.ts;
           m.quote.yesBid = e.yesBid;
           m.quote.yesAsk = e.yesAsk;
-        } else m.quote = { ts: e.ts, yesBid: e.yesBid, yesAsk: e.yesAsk };
+          m.quote.lastPrice = e.lastPrice;
+        } else m.quote = { ts: e.ts, yesBid: e.yesBid, yesAsk: e.yesAsk, lastPrice: e.lastPrice };
         if (e.volume !== null) m.quotedVolume = e.volume;
         break;
       case "trade":
@@ -165,7 +169,9 @@ export class MarketState implements MarketView {
     const bid = m.quote?.yesBid ?? null;
     const ask = m.quote?.yesAsk ?? null;
     if (bid !== null && ask !== null) return Math.round((bid + ask) / 2);
-    if (m.lastTrade) return m.lastTrade.yesPrice;
+    const quoted = m.quote?.lastPrice ?? null;
+    if (m.lastTrade && (quoted === null || m.lastTrade.ts >= m.quote!.ts)) return m.lastTrade.yesPrice;
+    if (quoted !== null) return quoted;
     return bid ?? ask;
   }
 }
