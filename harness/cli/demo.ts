@@ -44,7 +44,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         const config = loadRunConfig(path);
         const bar = replayProgressBar(!args.json, config.name.padEnd(10));
         try {
-          outcomes.push(await runReplay({ config, datasetDir: DEMO_DATASET, db, label: "demo", onProgress: (p) => bar.update(p) }));
+          outcomes.push(await runReplay({ config, datasetDir: DEMO_DATASET, db, label: `demo:${config.name}`, onProgress: (p) => bar.update(p) }));
         } finally {
           bar.stop();
         }
