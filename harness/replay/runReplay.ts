@@ -23,7 +23,7 @@ import { runDigest } from "../results/digest.ts";
 import { KellySizer } from "../sizing/sizer.ts";
 import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
-import { canonicalJson, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
+import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
 import { buildModelStack, NO_MODELS } from "./modelStack.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
@@ -105,24 +105,27 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const clock = new SimulatedClock();
   let pipeline: Pipeline | null = null;
   const stored = req.redecideFrom ? await StoredForecasts.load(req.db.connection, req.redecideFrom) : null;
-  const models = stored
-    ? NO_MODELS
-    : await buildModelStack(config, {
-        clock,
-        db: req.db,
-        runId,
-        muted: () => (pipeline?.eventIndex ?? 0) < store.resumeFrom,
-      });
+  let models = NO_MODELS;
+  if (!stored) {
+    try {
+      models = await buildModelStack(config, { clock, db: req.db, runId, muted: () => (pipeline?.eventIndex ?? 0) < store.resumeFrom });
+    } catch (error) {
+      // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
+      const message = error instanceof Error ? error.message : String(error);
+      await store.fail(message);
+      await source.close();
+      throw new ConfigError(`run ${runId}: ${message}`);
+    }
+  }
   store.beforeCheckpoint = () => models.flush();
   const broker = new PaperBroker(config.broker, store, {
     hasBidAsk: source.manifest.capabilities.hasBidAsk,
     hasOrderbook: source.manifest.capabilities.hasOrderbook,
   });
-  const filter = buildEventFilter(config.filter);
   pipeline = new Pipeline({
     clock,
     source,
-    filter: stored ? stored.filter() : filter,
+    filter: stored ? stored.filter() : buildEventFilter(config.filter),
     strategy: stored
       ? stored.strategy(config.strategy, config.strategy.kind)
       : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket }),

@@ -40,6 +40,25 @@ describe("run configs", () => {
     const r = spawnSync(process.execPath, [CLI, "replay", "-c", bad, "-d", join(ROOT, "datasets/sample"), "--db", join(dir, "r.duckdb")], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("field broker.latencyMs");
+    const nokey = join(dir, "nokey.json");
+    writeFileSync(
+      nokey,
+      JSON.stringify({
+        strategy: { kind: "llm" },
+        router: {
+          endpoints: { or: { kind: "openai", baseURL: "http://127.0.0.1:9/v1", apiKeyEnv: "TAPEDECK_TEST_UNSET_KEY" } },
+          routes: { forecast: { chain: [{ endpoint: "or", model: "m", tier: "cheap" }] } },
+          prices: { models: { m: { input: 1, output: 1 } } },
+        },
+      }),
+    );
+    const noKey = spawnSync(process.execPath, [CLI, "replay", "-c", nokey, "-d", join(ROOT, "datasets/sample"), "--db", join(dir, "r.duckdb")], {
+      encoding: "utf8",
+      env: { ...process.env, TAPEDECK_TEST_UNSET_KEY: "" },
+    });
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toContain("environment variable TAPEDECK_TEST_UNSET_KEY is not set");
+    expect(noKey.stderr).not.toContain("    at ");
     const missing = spawnSync(process.execPath, [CLI, "replay", "-c", join(CONFIGS, "market.json"), "-d", join(dir, "nope"), "--db", join(dir, "r.duckdb")], { encoding: "utf8" });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope.*dataset.json: not found/);
