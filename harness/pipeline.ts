@@ -54,7 +54,11 @@ export class Pipeline {
   readonly state: MarketState;
   #ev = 0;
 
-  /** Index of the event being handled (or about to be): resume mutes writes for events before its checkpoint. */
+  /**
+   * Index of the event whose rows are being produced now (while decisions of a
+   * timestamp are taken, the last event of that timestamp): resume mutes
+   * writes, model-call logs included, for events before its checkpoint.
+   */
   get eventIndex(): number {
     return this.#ev;
   }
@@ -81,6 +85,7 @@ export class Pipeline {
     const pending: string[] = [];
     let groupTs = -Infinity;
     const decidePending = async (lastEv: number) => {
+      this.#ev = lastEv;
       for (let s = 0; s < pending.length; s++) {
         const ticker = pending[s]!;
         if (!this.state.isOpen(ticker)) continue;
@@ -108,6 +113,7 @@ export class Pipeline {
             break outer;
           }
         }
+        this.#ev = ev;
         clock.observe(e.ts);
         simStart ??= e.ts;
         simEnd = e.ts;
@@ -123,7 +129,6 @@ export class Pipeline {
         }
 
         ev++;
-        this.#ev = ev;
         if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders });
       }
     }

@@ -28,6 +28,8 @@ interface StoredRow {
 export class StoredForecasts {
   /** ticker → ts → rows in their original order. */
   readonly #rows = new Map<string, Map<number, StoredRow[]>>();
+  /** ts → tickers forecast then, in first-forecast order. */
+  readonly #byTs = new Map<number, string[]>();
   count = 0;
 
   static async load(c: DuckDBConnection, runId: string): Promise<StoredForecasts> {
@@ -42,6 +44,11 @@ export class StoredForecasts {
       if (!byTs) stored.#rows.set(r.ticker, (byTs = new Map()));
       let list = byTs.get(r.ts);
       if (!list) byTs.set(r.ts, (list = []));
+      if (list.length === 0) {
+        const tickers = stored.#byTs.get(r.ts);
+        if (tickers) tickers.push(r.ticker);
+        else stored.#byTs.set(r.ts, [r.ticker]);
+      }
       list.push(r);
       stored.count++;
     }
@@ -52,13 +59,20 @@ export class StoredForecasts {
     return this.#rows.get(ticker)?.get(ts);
   }
 
-  /** Passes a market exactly at the times the parent run forecast it. */
+  /**
+   * Passes every market the parent run forecast at a time, on the first event
+   * stamped with that time, whatever the event (a news item, another
+   * market's trade, a batch released by a later event): the pipeline decides
+   * once all events of the timestamp are applied, as the parent did.
+   */
   filter(): EventFilter {
     const dropped: Record<string, number> = {};
+    let lastTs = Number.NaN;
     return {
       select: (event: MarketEvent): FilterVerdict[] => {
-        if (event.kind === "news") return [];
-        return this.at(event.ticker, event.ts) ? [{ ticker: event.ticker, reason: "stored_forecast" }] : [];
+        if (event.ts === lastTs) return [];
+        lastTs = event.ts;
+        return (this.#byTs.get(event.ts) ?? []).map((ticker) => ({ ticker, reason: "stored_forecast" }));
       },
       dropped: () => dropped,
     };

@@ -63,6 +63,27 @@ describe("LLM strategies over a loopback model server", () => {
     expect(leaked[0]!["n"]).toBe(0);
   });
 
+  it("resumes an interrupted LLM run without logging any call twice", async () => {
+    const config = parseRunConfig({
+      name: "resumed",
+      strategy: { kind: "llm", task: "forecast" },
+      filter: { minIntervalMs: 6 * 3_600_000 },
+      router: loopbackRouter(server.baseURL, { forecast: "bull-1" }, PRICES),
+      cache: { backend: "duckdb", path: join(tempDir(), "resume-cache.duckdb") },
+    });
+    const straight = await runReplay({ config, datasetDir: SAMPLE, db });
+    // Interrupt right after a timestamp whose decisions called the model: the hardest place to resume from.
+    const [tenth] = await q(`SELECT ev::DOUBLE AS ev FROM forecasts WHERE run_id = $1 ORDER BY seq LIMIT 1 OFFSET 9`, [straight.runId]);
+    const cut = await runReplay({ config, datasetDir: SAMPLE, db, stopAfter: (tenth!["ev"] as number) + 1, checkpointEvery: 1_000 });
+    expect(cut.status).toBe("interrupted");
+    const resumed = await runReplay({ config, datasetDir: SAMPLE, db, resumeRunId: cut.runId });
+    expect(resumed.digest).toBe(straight.digest);
+    const count = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1`, [runId]))[0]!["n"];
+    const forecasts = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1`, [runId]))[0]!["n"];
+    expect(await count(resumed.runId)).toBe(await forecasts(resumed.runId));
+    expect(await count(resumed.runId)).toBe(await count(straight.runId));
+  });
+
   it("reruns from a warm DuckDB cache with zero provider calls, $0, and the same digest", async () => {
     const config = parseRunConfig({
       name: "cached",
