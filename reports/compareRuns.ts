@@ -4,6 +4,7 @@
  * better) with a seeded paired bootstrap interval, and the P&L difference.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { clusterSums } from "../harness/metrics/clusterSums.ts";
 import { pairedBootstrapDifference, type BootstrapInterval } from "../harness/metrics/bootstrap.ts";
 import { num, queryRows, str } from "./query.ts";
 
@@ -86,7 +87,17 @@ export async function compareRuns(c: DuckDBConnection, o: CompareOptions): Promi
     }
     return s / idx.length;
   };
-  const diff = pairedBootstrapDifference(rows.length, brierOf(pa), brierOf(pb), { samples: o.samples, seed: o.seed });
+  // Resample whole markets: forecasts of one market share its outcome (harness/metrics/clusterSums.ts).
+  const clusters = clusterSums(
+    rows.map((r) => str(r, "ticker")),
+    { a: pa.map((p, i) => (p - y[i]!) ** 2), b: pb.map((p, i) => (p - y[i]!) ** 2) },
+  );
+  const diff = pairedBootstrapDifference(
+    clusters.n,
+    (idx) => clusters.ratio(idx, clusters.sums.a, clusters.count),
+    (idx) => clusters.ratio(idx, clusters.sums.b, clusters.count),
+    { samples: o.samples, seed: o.seed },
+  );
   const all = Uint32Array.from(rows.keys());
   const pnlA = await runPnl(c, o.runA);
   const pnlB = await runPnl(c, o.runB);

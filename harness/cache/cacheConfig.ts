@@ -23,7 +23,12 @@ export const cacheConfigSchema = z
     /** DuckDB file (backend duckdb). */
     path: z.string().min(1).optional(),
     /** redis:// URL (backend redis); TAPEDECK_REDIS_URL when absent. */
-    url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      // Configs are stored with every run: a password belongs in TAPEDECK_REDIS_URL, never here.
+      .refine((u) => !/^rediss?:\/\/[^/@]*:[^/@]*@/.test(u), "must not carry a password (set TAPEDECK_REDIS_URL instead)")
+      .optional(),
     /** Key prefix in Redis, so several projects can share a server. */
     prefix: z.string().optional(),
     exact: z.boolean().default(true),

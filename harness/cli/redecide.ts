@@ -1,8 +1,8 @@
 /** `tapedeck redecide <run> -c <config>`: re-run sizing, risk and consensus weights over a run's stored forecasts, calling no model. */
 import type { CommandModule } from "yargs";
-import { runReplay } from "../replay/runReplay.ts";
+import { readRun, runReplay } from "../replay/runReplay.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
-import { ConfigError, loadRunConfig, parseRunConfig } from "../../strategies/runConfig.ts";
+import { loadRunConfig } from "../../strategies/runConfig.ts";
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
@@ -31,7 +31,10 @@ export const redecideCommand: CommandModule<object, RedecideArgs> = {
     const db = await DuckDbStore.open(args.db);
     const bar = replayProgressBar(!args.json, "redecide");
     try {
-      const parent = await parentRun(db, args.run);
+      const parent = await readRun(db, args.run).catch((error: Error) => {
+        throw new CliError(error.message, 2);
+      });
+      if (parent.status !== "completed") throw new CliError(`run ${args.run} is ${parent.status}; only a completed run's forecasts can be re-decided`, 2);
       let config;
       try {
         config = loadRunConfig(args.config);
@@ -59,17 +62,3 @@ export const redecideCommand: CommandModule<object, RedecideArgs> = {
     }
   },
 };
-
-async function parentRun(db: Awaited<ReturnType<typeof DuckDbStore.open>>, runId: string) {
-  const reader = await db.connection.runAndReadAll(`SELECT config_json, dataset_path, status FROM runs WHERE run_id = $1`, [runId]);
-  const row = reader.getRowObjectsJS()[0] as { config_json: string; dataset_path: string | null; status: string } | undefined;
-  if (!row) throw new CliError(`run ${runId} is not in the results database`, 2);
-  if (row.status !== "completed") throw new CliError(`run ${runId} is ${row.status}; only a completed run's forecasts can be re-decided`, 2);
-  if (!row.dataset_path) throw new CliError(`run ${runId} has no dataset path recorded`, 2);
-  try {
-    return { config: parseRunConfig(JSON.parse(row.config_json), `run ${runId} config`), datasetDir: row.dataset_path };
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, 2);
-    throw error;
-  }
-}

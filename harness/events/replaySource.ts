@@ -190,8 +190,10 @@ function lifecycleEvents(markets: MarketRecord[], options: ReplaySourceOptions):
   const start = options.start ?? -Infinity;
   const end = options.end ?? Infinity;
   // open events before the window still matter (the market exists); clamp them to the start.
+  // A market that closed before the window opens is left out entirely (its close would be filtered away).
+  const closedBefore = new Set(markets.filter((m) => m.info.closeTime < start).map((m) => m.info.ticker));
   return events
-    .filter((e) => e.ts <= end && (e.kind === "open" || e.ts >= start))
+    .filter((e) => !closedBefore.has(tickerOf(e)) && e.ts <= end && (e.kind === "open" || e.ts >= start))
     .map((e) => (e.kind === "open" && e.ts < start ? { ...e, ts: start } : e))
     .sort((a, b) => a.ts - b.ts || EVENT_TIE_ORDER[a.kind] - EVENT_TIE_ORDER[b.kind] || cmp(tickerOf(a), tickerOf(b)));
 }

@@ -100,10 +100,20 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
     router: cached ?? router,
     flush: () => callLog.flush(),
     async close() {
-      await callLog.close();
-      await cached?.close();
-      await ownEmbedder?.dispose();
-      await router.close();
+      // Each step runs even when one before it fails: a local model left loaded would keep the process alive.
+      try {
+        await callLog.close();
+      } finally {
+        try {
+          await cached?.close();
+        } finally {
+          try {
+            await ownEmbedder?.dispose();
+          } finally {
+            await router.close();
+          }
+        }
+      }
     },
   };
 }

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { PaperBroker } from "../broker/paperBroker.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
-import { ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
+import { DatasetError, ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
 import { buildEventFilter } from "../filter/buildEventFilter.ts";
 import { Pipeline, type PipelineProgress } from "../pipeline.ts";
 import { computeRunMetrics } from "../results/runMetrics.ts";
@@ -68,14 +68,36 @@ export function newRunId(config: RunConfig): string {
   return `${config.name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 32)}-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Reads an unfinished run's config and dataset path so it can be resumed as it was started. */
-export async function loadRunForResume(db: Db, runId: string): Promise<{ config: RunConfig; datasetDir: string }> {
+export interface StoredRun {
+  config: RunConfig;
+  datasetDir: string;
+  status: string;
+}
+
+/** A run's config (as stored) and dataset path, for resuming or re-deciding it. */
+export async function readRun(db: Db, runId: string): Promise<StoredRun> {
   const reader = await db.connection.runAndReadAll(`SELECT config_json, dataset_path, status FROM runs WHERE run_id = $1`, [runId]);
   const row = reader.getRowObjectsJS()[0] as { config_json: string; dataset_path: string | null; status: string } | undefined;
-  if (!row) throw new Error(`run ${runId} is not in the results database`);
-  if (row.status === "completed") throw new Error(`run ${runId} is already completed; nothing to resume`);
-  if (!row.dataset_path) throw new Error(`run ${runId} has no dataset path recorded; cannot resume`);
-  return { config: parseRunConfig(JSON.parse(row.config_json), `run ${runId} config`), datasetDir: row.dataset_path };
+  if (!row) throw new ConfigError(`run ${runId} is not in the results database`);
+  if (!row.dataset_path) throw new ConfigError(`run ${runId} has no dataset path recorded`);
+  return { config: parseRunConfig(JSON.parse(row.config_json), `run ${runId} config`), datasetDir: row.dataset_path, status: row.status };
+}
+
+/** Reads an unfinished run so it can be resumed as it was started. */
+export async function loadRunForResume(db: Db, runId: string): Promise<StoredRun> {
+  const run = await readRun(db, runId);
+  if (run.status === "completed") throw new ConfigError(`run ${runId} is already completed; nothing to resume`);
+  return run;
+}
+
+/** A run resumes only on the data it started with: a re-imported dataset would mix two recordings into one run. */
+async function assertSameDataset(db: Db, runId: string, hash: string, dir: string): Promise<void> {
+  const row = (await db.connection.runAndReadAll(`SELECT dataset_hash FROM runs WHERE run_id = $1`, [runId])).getRowObjectsJS()[0] as
+    | { dataset_hash: string | null }
+    | undefined;
+  if (row?.dataset_hash && row.dataset_hash !== hash) {
+    throw new DatasetError(`${dir}: its content changed since run ${runId} started (dataset hash ${hash.slice(0, 12)}…, was ${row.dataset_hash.slice(0, 12)}…); start a new run`);
+  }
 }
 
 export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
@@ -84,6 +106,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const source = await ReplaySource.open(req.datasetDir, req.source);
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
+  if (req.resumeRunId !== undefined) await assertSameDataset(req.db, runId, described.hash, req.datasetDir);
   const { store } = await DuckDbStore.forRun(
     req.db,
     {
@@ -186,7 +209,10 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);
     throw error;
   } finally {
-    await models.close();
-    await source.close();
+    try {
+      await models.close();
+    } finally {
+      await source.close();
+    }
   }
 }

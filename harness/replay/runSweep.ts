@@ -59,15 +59,19 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           // A connection per concurrent run: one DuckDB connection runs one statement at a time.
           const connection = await options.db.instance.connect();
           const db: Db = { instance: options.db.instance, connection, close: () => connection.closeSync() };
-          const outcome = await runReplay({
-            config: leader.config,
-            datasetDir: options.datasetDir,
-            db,
-            kind: "sweep",
-            label: `${sweepId}:${leader.label || "base"}`,
-            onProgress: (p) => report(leader.index, p.events),
-          });
-          db.close();
+          let outcome: ReplayOutcome;
+          try {
+            outcome = await runReplay({
+              config: leader.config,
+              datasetDir: options.datasetDir,
+              db,
+              kind: "sweep",
+              label: `${sweepId}:${leader.label || "base"}`,
+              onProgress: (p) => report(leader.index, p.events),
+            });
+          } finally {
+            db.close();
+          }
           leaderOutcomes.set(leader.index, outcome);
           results.push({ variant: leader, outcome, reusedFrom: null });
           if (group.length > 1) {

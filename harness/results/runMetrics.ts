@@ -14,6 +14,7 @@ import { expectedCalibrationError, reliabilityBins } from "../metrics/calibratio
 import { summarizePnl, type EquityPoint } from "../metrics/pnl.ts";
 import { accuracy, brier, brierSkill, logLoss, type ForecastRow } from "../metrics/scoring.ts";
 import { unitsToDollars } from "../money/money.ts";
+import { clusterSums } from "../metrics/clusterSums.ts";
 import type { CalibrationBinRow, MetricRow } from "../store/resultsStore.ts";
 
 export interface RunMetricsOptions {
@@ -169,7 +170,8 @@ export async function computeRunMetrics(
     .filter(([reason]) => reason !== "market_closed")
     .reduce((a, [, n]) => a + n, 0);
   put("*", "filter_dropped", filterDropped);
-  put("*", "calls_avoided", ai.hits + filterDropped);
+  // Only a run whose strategy calls models has calls to avoid; for a rule strategy the filter's drops cost nothing.
+  put("*", "calls_avoided", ai.calls > 0 ? ai.hits + filterDropped : null);
   for (const [reason, n] of Object.entries(options.filterDropped ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) put("*", `filter_dropped:${reason}`, n);
   put("*", "latency_p50_ms", ai.p50);
   put("*", "latency_p95_ms", ai.p95);
@@ -177,45 +179,16 @@ export async function computeRunMetrics(
   return { metrics, bins };
 }
 
-/**
- * Per-market sums for a cluster bootstrap. Forecasts of one market share one
- * outcome, so they are not independent: intervals resample whole markets
- * (with all their forecasts), which is both honest and fast (a resample
- * costs one pass over markets, not over forecasts).
- */
+/** Per-market sums of the model's and the market's squared errors, for the cluster bootstrap. */
 function marketClusters(rows: readonly ScoredRow[]) {
-  const index = new Map<string, number>();
-  const sse: number[] = [];
-  const marketSse: number[] = [];
-  const count: number[] = [];
-  for (const r of rows) {
-    let k = index.get(r.ticker);
-    if (k === undefined) {
-      index.set(r.ticker, (k = sse.length));
-      sse.push(0);
-      marketSse.push(0);
-      count.push(0);
-    }
-    sse[k]! += (r.p - r.outcome) ** 2;
-    if (r.marketP !== null && r.marketP !== undefined) marketSse[k]! += (r.marketP - r.outcome) ** 2;
-    count[k]! += 1;
-  }
-  return {
-    n: sse.length,
-    sse,
-    marketSse,
-    count,
-    /** Σ num / Σ den over the resampled markets, in index order. */
-    ratio(idx: Uint32Array, num: readonly number[], den: readonly number[]): number {
-      let a = 0;
-      let b = 0;
-      for (let i = 0; i < idx.length; i++) {
-        a += num[idx[i]!]!;
-        b += den[idx[i]!]!;
-      }
-      return a / b;
+  const c = clusterSums(
+    rows.map((r) => r.ticker),
+    {
+      sse: rows.map((r) => (r.p - r.outcome) ** 2),
+      marketSse: rows.map((r) => (r.marketP === null || r.marketP === undefined ? 0 : (r.marketP - r.outcome) ** 2)),
     },
-  };
+  );
+  return { n: c.n, sse: c.sums.sse, marketSse: c.sums.marketSse, count: c.count, ratio: c.ratio };
 }
 
 /** Pearson correlation; null when either side has no variance. */

@@ -160,6 +160,7 @@ export class MarketState implements MarketView {
   }
 
   recentNews(limit: number): readonly NewsEvent[] {
+    if (limit <= 0) return [];
     return this.#news.slice(-Math.min(limit, RECENT_NEWS)).reverse();
   }
 

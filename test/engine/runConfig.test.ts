@@ -34,6 +34,10 @@ describe("run configs", () => {
     expect(() => parseRunConfig({ strategy: { kind: "momentum", lookback: -1 } })).toThrow(/field strategy\.lookback/);
     expect(() => parseRunConfig({ strategy: { kind: "llm" } })).toThrow(/field router: strategy "llm" calls models/);
     expect(() => parseRunConfig({ strategy: { kind: "market" }, risk: { kellyFraction: 2 } })).toThrow(/field risk\.kellyFraction/);
+    // Configs are stored with every run, so a secret has no place in one.
+    expect(() => parseRunConfig({ strategy: { kind: "market" }, cache: { backend: "redis", url: "redis://:hunter2@127.0.0.1:6379" } })).toThrow(
+      /field cache\.url: must not carry a password/,
+    );
     const dir = tempDir();
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ strategy: { kind: "market" }, broker: { latencyMs: "soon" } }));
