@@ -95,6 +95,7 @@ export class LocalModelProvider implements Provider, EmbeddingProvider {
     try {
       model = await llama.loadModel({ modelPath: this.#options.modelPath });
     } catch (error) {
+      await llama.dispose();
       throw new ProviderError("bad_request", `cannot load model ${this.#options.modelPath}: ${(error as Error).message}`, { provider: this.name });
     }
     const sequences = Math.max(1, this.#options.sequences ?? 1);
@@ -184,9 +185,11 @@ export class LocalModelProvider implements Provider, EmbeddingProvider {
 
   async dispose(): Promise<void> {
     if (!this.#loaded) return;
-    const loaded = await this.#loaded;
+    const pending = this.#loaded;
     this.#loaded = undefined;
-    await loaded.llama.dispose();
+    // A load that failed has released what it held already; there is nothing left to dispose.
+    const loaded = await pending.catch(() => undefined);
+    await loaded?.llama.dispose();
   }
 }
 

@@ -94,8 +94,6 @@ export function scheduleFor(
   return out;
 }
 
-/** Alias kept for callers that think of it as a table lookup. */
-export const feeSchedulesBySeries = scheduleFor;
 
 const MILLIONTHS = 1_000_000;
 const CENTI = 100; // contracts are exact to 0.01 (Kalshi's fractional `_fp` counts)

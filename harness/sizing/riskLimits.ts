@@ -29,7 +29,10 @@ export const RiskLimitsSchema = z.object({
   maxTradesPerHour: z.number().int().min(0).default(10),
   /** Smallest edge per contract in dollars, net of fees and spread. */
   minEdge: z.number().min(0).max(1).default(0.02),
-  /** Stop opening trades once (day-start equity − equity) ≥ this fraction of day-start equity. */
+  /**
+   * Stop opening trades once (day-start equity − equity) ≥ this fraction of day-start equity.
+   * The paper broker values open positions at cost, so this counts realized losses (settlements, fees).
+   */
   dailyLossLimitFraction: z.number().gt(0).max(1).default(0.05),
   /** Whether a second order may add to a market already held. */
   allowAddToPosition: z.boolean().default(false),
