@@ -58,7 +58,10 @@ async function ask(router: ForecastRouter, options: LlmForecasterOptions, ticker
 
 function toForecast(ticker: string, outcome: RouterOutcome<ForecastAnswer>, fallbackModel: string): ForecastOutput {
   if (!outcome.ok) {
-    return { ticker, model: fallbackModel, probability: null, confidence: 0, abstainReason: outcome.errorClass };
+    // Name the abstention after the model that was last tried, so it is counted against that model.
+    const last = outcome.trace[outcome.trace.length - 1];
+    const model = last ? `${last.provider}/${last.model}` : fallbackModel;
+    return { ticker, model, probability: null, confidence: 0, abstainReason: outcome.errorClass };
   }
   const a = outcome.answer;
   return {
