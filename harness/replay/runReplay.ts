@@ -28,6 +28,7 @@ import { codeVersion } from "./codeVersion.ts";
 import { buildModelStack, NO_MODELS } from "./modelStack.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
+import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
 
 export interface ReplayRequest {
   config: RunConfig;
@@ -125,6 +126,10 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   );
 
   req.onStart?.(runId);
+  if ((config.strategy.kind === "llm" || config.strategy.kind === "consensus") && req.resumeRunId === undefined) {
+    const template = promptTemplate(config.strategy.prompt);
+    await req.db.connection.run(`INSERT INTO prompts VALUES ($1, $2, $3, $4)`, [runId, template.version, templateHash(template), templateText(template)]);
+  }
   const clock = new SimulatedClock();
   let pipeline: Pipeline | null = null;
   const stored = req.redecideFrom ? await StoredForecasts.load(req.db.connection, req.redecideFrom) : null;

@@ -173,6 +173,14 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   finish_reason VARCHAR
 );
 
+-- The prompt template a run's model calls used, word for word (templates are versioned in strategies/prompts).
+CREATE TABLE IF NOT EXISTS prompts (
+  run_id        VARCHAR NOT NULL,
+  version       VARCHAR NOT NULL,
+  sha256        VARCHAR NOT NULL,
+  template      VARCHAR NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS benchmarks (
   bench_id      VARCHAR NOT NULL,
   ts            BIGINT NOT NULL,  -- wall time

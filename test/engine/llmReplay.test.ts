@@ -58,6 +58,10 @@ describe("LLM strategies over a loopback model server", () => {
     expect(Math.min(...calls.map((c) => c["sim"] as number))).toBeGreaterThan(Date.UTC(2025, 10, 6));
     // The model forecasts the market price + 0.05: its Brier skill against the market is measured, not assumed.
     expect(out.metrics.find((m) => m.model === "scripted/bull-1" && m.metric === "market_correlation")!.value).toBeGreaterThan(0.95);
+    // The prompt template is stored with the run, word for word.
+    const [prompt] = await q(`SELECT version, sha256, template FROM prompts WHERE run_id = $1`, [out.runId]);
+    expect(prompt).toMatchObject({ version: "forecast-v1" });
+    expect(prompt!["template"]).toContain("You forecast binary prediction markets");
     // The key never reaches the DB.
     const leaked = await q(`SELECT count(*)::DOUBLE AS n FROM runs WHERE config_json LIKE '%sk-test-not-a-real-key%'`);
     expect(leaked[0]!["n"]).toBe(0);
