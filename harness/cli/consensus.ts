@@ -68,12 +68,9 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
       .option("folds", { type: "number", default: DEFAULT_FIT_OPTIONS.folds, describe: "Walk-forward folds" })
       .options(dbOption)
       .option("out", { alias: "o", type: "string", describe: "Config file to write (default strategies/configs/consensus-fit.json)" })
-      .option("json", { type: "boolean", default: false, describe: "Print the fit as JSON" })
-      .check((a) => {
-        if (!a.fit) throw new Error("consensus needs --fit");
-        return true;
-      }) as never,
+      .option("json", { type: "boolean", default: false, describe: "Print the fit as JSON" }) as never,
   handler: async (args) => {
+    if (!args.fit) throw new CliError("consensus needs --fit (the only action so far)", 2);
     if (!existsSync(args.db)) throw new CliError(`${args.db}: no results DB there`);
     const db = await openDb(args.db, { readOnly: true });
     let fit: FitResult;

@@ -36,13 +36,10 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option("progress", { type: "boolean", default: true, describe: "Show a progress bar on a terminal" })
       .option("verbose", { type: "boolean", default: false, describe: "Log each durable checkpoint to stderr" })
       .option("checkpoint-every", { type: "number", default: 250_000, describe: "Events between durable checkpoints (resume points)" })
-      .check((a) => {
-        if (!a.resume && (!a.config || !a.dataset)) throw new Error("replay needs -c <config> and -d <dataset> (or --resume <run>)");
-        return true;
-      })
       .example("$0 replay -c strategies/configs/market.json -d datasets/sample", "score the market baseline on the bundled sample")
       .example("$0 replay --resume market-20251107-120000-ab12cd", "continue a run that was interrupted") as never,
   handler: async (args) => {
+    if (!args.resume && (!args.config || !args.dataset)) throw new CliError("replay needs -c <config> and -d <dataset> (or --resume <run>)", 2);
     const outcome = await replayFromArgs(args);
     if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
     else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\n`);
