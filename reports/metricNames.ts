@@ -23,6 +23,8 @@ export const LEADERBOARD_COLUMNS: readonly MetricColumn[] = [
   { metric: "ece", heading: "ECE", scope: "model", format: "score", higherIsBetter: false },
   { metric: "accuracy", heading: "Accuracy", scope: "model", format: "pct", higherIsBetter: true },
   { metric: "forecasts", heading: "Forecasts", scope: "model", format: "int", higherIsBetter: true },
+  // Forecasts on markets that closed before the model's training cutoff (the config's `models`): their outcome may be in its training data.
+  { metric: "contaminated_forecasts", heading: "Possibly contaminated", scope: "model", format: "int", higherIsBetter: false },
   { metric: "signals", heading: "Signals", scope: "run", format: "int", higherIsBetter: true },
   { metric: "trades", heading: "Trades", scope: "run", format: "int", higherIsBetter: true },
   { metric: "pnl_usd", heading: "P&L after fees $", scope: "run", format: "usd", higherIsBetter: true },

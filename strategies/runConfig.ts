@@ -86,6 +86,18 @@ export const RunConfig = z
      * the router parses it itself, and the hash covers exactly what was written.
      */
     router: RouterConfigField.optional(),
+    /**
+     * What is known about the models, keyed by the name forecasts carry
+     * ("<endpoint>/<model>"). A market that closed before a model's training
+     * cutoff may be in its training data: its forecasts are counted as
+     * possibly contaminated.
+     */
+    models: z
+      .record(
+        z.string(),
+        z.object({ trainingCutoff: z.iso.date().or(z.iso.datetime()).describe("YYYY-MM-DD or ISO date-time, UTC") }).strict(),
+      )
+      .default({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -190,6 +190,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
     const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
       filterDropped: result.filterDropped,
+      trainingCutoffs: Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, Date.parse(m.trainingCutoff)])),
       bins: config.metrics.calibrationBins,
       bootstrap: { samples: config.metrics.bootstrapSamples, seed: config.metrics.seed },
       bankrollUnits: Math.round(config.broker.bankrollUsd * 10_000),

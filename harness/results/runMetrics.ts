@@ -18,6 +18,8 @@ import { clusterSums } from "../metrics/clusterSums.ts";
 import type { CalibrationBinRow, MetricRow } from "../store/resultsStore.ts";
 
 export interface RunMetricsOptions {
+  /** Training cutoff per model (epoch ms): forecasts on markets that closed before it are possibly contaminated. */
+  trainingCutoffs?: Readonly<Record<string, number>>;
   /** Market events the event filter kept from the model, by reason (its dropped() counters). */
   filterDropped?: Readonly<Record<string, number>>;
   bins: number;
@@ -54,6 +56,18 @@ export async function computeRunMetrics(
     [runId],
   )).getRowObjectsJS() as Array<{ model: string; n: number; abstained: number }>;
 
+  // Possibly contaminated: the market closed before the model's training cutoff, so its outcome may be in the training data.
+  const contamination = new Map<string, { forecasts: number; markets: number }>();
+  for (const [model, cutoff] of Object.entries(options.trainingCutoffs ?? {})) {
+    const r = (await c.runAndReadAll(
+      `SELECT count(*)::DOUBLE AS forecasts, count(DISTINCT f.ticker)::DOUBLE AS markets
+         FROM forecasts f JOIN outcomes o ON o.run_id = f.run_id AND o.ticker = f.ticker
+        WHERE f.run_id = $1 AND f.model = $2 AND NOT f.abstained AND o.close_time < $3`,
+      [runId, model, cutoff],
+    )).getRowObjectsJS()[0] as { forecasts: number; markets: number };
+    contamination.set(model, r);
+  }
+
   const byModel = new Map<string, ScoredRow[]>();
   for (const r of scored) {
     let list = byModel.get(r.model);
@@ -66,6 +80,11 @@ export async function computeRunMetrics(
     put(model, "abstentions", abstained);
     const rows = byModel.get(model) ?? [];
     put(model, "scored", rows.length);
+    const contaminated = contamination.get(model);
+    if (contaminated) {
+      put(model, "contaminated_forecasts", contaminated.forecasts);
+      put(model, "contaminated_markets", contaminated.markets);
+    }
     if (rows.length === 0) continue;
     const clusters = marketClusters(rows);
     const b = options.bootstrap.samples > 0 ? bootstrapInterval(clusters.n, (idx) => clusters.ratio(idx, clusters.sse, clusters.count), options.bootstrap) : null;

@@ -41,6 +41,7 @@ describe("LLM strategies over a loopback model server", () => {
       strategy: { kind: "llm", task: "forecast", newsItems: 3 },
       filter: { minIntervalMs: 6 * 3_600_000 },
       router: loopbackRouter(server.baseURL, { forecast: "bull-1" }, PRICES),
+      models: { "scripted/bull-1": { trainingCutoff: "2025-11-08T12:00:00Z" } },
     });
     const out = await runReplay({ config, datasetDir: SAMPLE, db });
     const [forecasts] = await q(`SELECT count(*)::DOUBLE AS n, count(*) FILTER (WHERE abstained)::DOUBLE AS abstained FROM forecasts WHERE run_id = $1`, [out.runId]);
@@ -58,7 +59,16 @@ describe("LLM strategies over a loopback model server", () => {
     expect(Math.min(...calls.map((c) => c["sim"] as number))).toBeGreaterThan(Date.UTC(2025, 10, 6));
     // The model forecasts the market price + 0.05: its Brier skill against the market is measured, not assumed.
     expect(out.metrics.find((m) => m.model === "scripted/bull-1" && m.metric === "market_correlation")!.value).toBeGreaterThan(0.95);
-    // The prompt template is stored with the run, word for word.
+    // Markets that closed before the model's training cutoff are counted as possibly contaminated for it.
+    const [early] = await q(
+      `SELECT count(*)::DOUBLE AS n FROM forecasts f JOIN outcomes o USING (run_id, ticker)
+        WHERE f.run_id = $1 AND NOT f.abstained AND o.close_time < ${Date.UTC(2025, 10, 8, 12)}`,
+      [out.runId],
+    );
+    expect(early!["n"]).toBeGreaterThan(0);
+    expect(out.metrics.find((m) => m.model === "scripted/bull-1" && m.metric === "contaminated_forecasts")!.value).toBe(early!["n"]);
+    expect(out.metrics.find((m) => m.model === "scripted/bull-1" && m.metric === "contaminated_forecasts")!.value).toBeLessThan(forecasts!["n"] as number);
+        // The prompt template is stored with the run, word for word.
     const [prompt] = await q(`SELECT version, sha256, template FROM prompts WHERE run_id = $1`, [out.runId]);
     expect(prompt).toMatchObject({ version: "forecast-v1" });
     expect(prompt!["template"]).toContain("You forecast binary prediction markets");
