@@ -12,6 +12,7 @@ import { runReplay } from "../replay/runReplay.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { buildSyntheticDataset } from "./syntheticDataset.ts";
+import { metricValue } from "../results/runMetrics.ts";
 
 export interface ReplayBenchOptions {
   events: number;
@@ -59,7 +60,7 @@ export async function benchReplay(options: ReplayBenchOptions): Promise<ReplayBe
         options.onProgress?.(p.events, p.totalEvents ?? options.events);
       },
     });
-    const forecasts = outcome.metrics.find((m) => m.model === "*" && m.metric === "forecasts")?.value ?? 0;
+    const forecasts = metricValue(outcome.metrics, "*", "forecasts") ?? 0;
     // Throughput of the pipeline itself: runReplay reports events over the streaming phase, metrics excluded.
     return {
       events: outcome.events,

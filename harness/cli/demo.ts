@@ -15,6 +15,7 @@ import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
 import { formatTable } from "./table.ts";
+import { metricValue } from "../results/runMetrics.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 export const DEMO_DATASET = join(ROOT, "datasets/sample");
@@ -57,11 +58,10 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       process.stdout.write(`${JSON.stringify({ runs: outcomes, report }, null, 2)}\n`);
       return;
     }
-    const metric = (o: (typeof outcomes)[number], model: string, name: string) => o.metrics.find((m) => m.model === model && m.metric === name)?.value ?? null;
     const rows = outcomes.flatMap((o) =>
       [...new Set(o.metrics.map((m) => m.model))]
         .filter((m) => m !== "*")
-        .map((model) => [o.runId, model, metric(o, model, "forecasts"), metric(o, model, "brier"), metric(o, model, "brier_skill"), metric(o, "*", "trades"), metric(o, "*", "pnl_usd"), metric(o, "*", "ai_spend_usd")]),
+        .map((model) => [o.runId, model, metricValue(o.metrics, model, "forecasts"), metricValue(o.metrics, model, "brier"), metricValue(o.metrics, model, "brier_skill"), metricValue(o.metrics, "*", "trades"), metricValue(o.metrics, "*", "pnl_usd"), metricValue(o.metrics, "*", "ai_spend_usd")]),
     );
     process.stdout.write(
       [

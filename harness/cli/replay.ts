@@ -9,6 +9,7 @@ import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
 import { formatTable } from "./table.ts";
+import { metricValue } from "../results/runMetrics.ts";
 
 interface ReplayArgs {
   config?: string;
@@ -79,7 +80,7 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
 
 export function formatReplaySummary(o: ReplayOutcome, dbPath: string): string {
   const models = [...new Set(o.metrics.map((m) => m.model))].sort((a, b) => (a === "*" ? 1 : b === "*" ? -1 : a.localeCompare(b)));
-  const get = (model: string, metric: string) => o.metrics.find((m) => m.model === model && m.metric === metric)?.value ?? null;
+  const get = (model: string, metric: string) => metricValue(o.metrics, model, metric);
   const perModel = formatTable(
     ["model", "forecasts", "scored", "brier", "log loss", "skill vs mkt", "ECE", "accuracy"],
     models

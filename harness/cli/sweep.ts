@@ -9,6 +9,7 @@ import { DuckDbStore } from "../store/resultsStore.ts";
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
+import { metricValue } from "../results/runMetrics.ts";
 
 interface SweepArgs {
   config: string;
@@ -63,18 +64,17 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       process.stdout.write(`${JSON.stringify({ sweepId: outcome.sweepId, wallMs: outcome.wallMs, runs: outcome.variants.map((v) => ({ label: v.variant.label, reusedFrom: v.reusedFrom, ...v.outcome })) }, null, 2)}\n`);
       return;
     }
-    const metric = (o: (typeof outcome.variants)[number]["outcome"], model: string, name: string) => o.metrics.find((m) => m.model === model && m.metric === name)?.value ?? null;
     const rows = outcome.variants.map(({ variant, outcome: o, reusedFrom }) => [
       variant.label || "base",
       o.runId,
       reusedFrom ? "reused" : "called",
-      metric(o, "*", "forecasts"),
-      metric(o, "*", "llm_calls"),
-      metric(o, "*", "signals"),
-      metric(o, "*", "trades"),
-      metric(o, "*", "pnl_usd"),
-      metric(o, "*", "ai_spend_usd"),
-      metric(o, "*", "net_pnl_usd"),
+      metricValue(o.metrics, "*", "forecasts"),
+      metricValue(o.metrics, "*", "llm_calls"),
+      metricValue(o.metrics, "*", "signals"),
+      metricValue(o.metrics, "*", "trades"),
+      metricValue(o.metrics, "*", "pnl_usd"),
+      metricValue(o.metrics, "*", "ai_spend_usd"),
+      metricValue(o.metrics, "*", "net_pnl_usd"),
     ]);
     process.stdout.write(
       `${formatTable(["variant", "run", "forecasts by", "forecasts", "model calls", "signals", "trades", "P&L $", "AI $", "net $"], rows)}\n\n` +

@@ -15,6 +15,7 @@ import { summarizePnl, type EquityPoint } from "../metrics/pnl.ts";
 import { accuracy, brier, brierSkill, logLoss, type ForecastRow } from "../metrics/scoring.ts";
 import { unitsToDollars } from "../money/money.ts";
 import { clusterSums } from "../metrics/clusterSums.ts";
+import { correlation } from "../metrics/correlation.ts";
 import type { CalibrationBinRow, MetricRow } from "../store/resultsStore.ts";
 
 export interface RunMetricsOptions {
@@ -210,27 +211,7 @@ function marketClusters(rows: readonly ScoredRow[]) {
   return { n: c.n, sse: c.sums.sse, marketSse: c.sums.marketSse, count: c.count, ratio: c.ratio };
 }
 
-/** Pearson correlation; null when either side has no variance. */
-export function correlation(a: readonly number[], b: readonly number[]): number | null {
-  const n = a.length;
-  if (n < 2) return null;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let cov = 0;
-  let va = 0;
-  let vb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    cov += da * db;
-    va += da * da;
-    vb += db * db;
-  }
-  return va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : null;
+/** One figure of a run's metrics (model "*" for the run as a whole), or null when it was not recorded. */
+export function metricValue(metrics: readonly MetricRow[], model: string, metric: string): number | null {
+  return metrics.find((m) => m.model === model && m.metric === metric)?.value ?? null;
 }

@@ -213,6 +213,7 @@ export class DuckDbStore implements Store {
   }
 
   forecast(ev: number, r: ForecastRow): void {
+    // Sequence numbers advance only for rows written: a resumed run continues from the durable count.
     if (ev < this.#muteBelow) return;
     this.#push("forecasts", ev, [this.runId, this.#seq.forecasts++, r.ts, r.ticker, r.model, r.agent, r.probability, r.confidence, r.marketPrice, r.abstained, r.abstainReason, r.rationale, r.llmCallId, ev]);
   }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { OllamaProvider } from "../../providers/ollama.ts";
-import { ProviderError } from "../../providers/providerError.ts";
 import { forecastAnswerJsonSchema } from "../../providers/forecastAnswer.ts";
 import { startOllamaServer, type OllamaLoopback } from "../loopback/ollamaServer.ts";
 import { sequence } from "../loopback/script.ts";
+import { failure } from "./expectProviderError.ts";
 
 let server: OllamaLoopback | undefined;
 afterEach(async () => {
@@ -12,16 +12,6 @@ afterEach(async () => {
 });
 
 const messages = [{ role: "user" as const, content: "Will it rain?" }];
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error("expected a ProviderError");
-}
 
 describe("Ollama provider against a loopback server", () => {
   it("sends format as the JSON schema and reads Ollama's token counts and nanosecond durations", async () => {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { OpenAiCompatibleProvider } from "../../providers/openaiCompatible.ts";
-import { ProviderError } from "../../providers/providerError.ts";
 import { forecastAnswerJsonSchema } from "../../providers/forecastAnswer.ts";
 import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { sequence } from "../loopback/script.ts";
+import { failure } from "./expectProviderError.ts";
 
 let server: OpenAiLoopback | undefined;
 afterEach(async () => {
@@ -13,16 +13,6 @@ afterEach(async () => {
 
 const messages = [{ role: "user" as const, content: "Will it rain?" }];
 const answer = JSON.stringify({ probability: 0.3, confidence: 0.6, rationale: "clouds" });
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error("expected a ProviderError");
-}
 
 describe("OpenAI-compatible provider against a loopback server", () => {
   it("sends response_format json_schema and reads text, parsed object, usage and OpenRouter cost", async () => {
