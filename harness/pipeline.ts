@@ -1,17 +1,40 @@
 /**
- * One event at a time through filter → strategy → sizing and risk → broker
- * (DESIGN.md "The pipeline"). Replay and live run this same code; they
- * differ only in the Clock, EventSource and Broker handed to it.
+ * The engine: events through filter → strategy → sizing and risk →
+ * execution (DESIGN.md "The pipeline"). Replay and live run this same code;
+ * they differ only in the Clock, EventSource and Broker handed to it.
+ *
+ * Two cursors walk one event stream:
+ * - the **read-ahead cursor** (`DecisionIssuer`) folds events into its own
+ *   market state, runs the event filter and, once every event of a
+ *   timestamp is in, builds each selected market's forecast request from
+ *   that state and sends it, keeping up to `maxInFlight` forecasts in flight;
+ * - the **commit cursor** folds the same events into the real state and
+ *   the execution side (portfolio, broker), and takes each decision, in the
+ *   order a serial run would, once its forecast is in and its time (the
+ *   decision's time + the model latency) has come: it sizes, checks risk
+ *   and submits on the state at that moment.
+ * Strategies that call no model (no `prepare`) forecast on the commit
+ * state at the decision's time, so a rule-only run keeps one state.
+ * The digest of a run does not depend on maxInFlight: requests are issued
+ * in serial order and decisions are taken in serial order.
+ *
+ * Time that works live: a decision whose time has come is taken even when
+ * no further event arrives (the clock's timer wakes the loop), and event
+ * intake never waits for a model unless maxInFlight forecasts are already
+ * in flight or the commit cursor is `maxLagEvents` behind.
  */
-import type { Broker } from "./broker/broker.ts";
 import type { Clock } from "./clock/clock.ts";
 import type { EventSource, MarketEvent } from "./events/types.ts";
 import type { EventFilter } from "./filter/eventFilter.ts";
+import { modelLatencyMs, type ModelLatencyConfig } from "./latency/modelLatency.ts";
+import type { Execution } from "./portfolio/execution.ts";
 import type { Sizer } from "./sizing/sizer.ts";
 import { MarketState } from "./state/marketState.ts";
 import type { Store } from "./store/resultsStore.ts";
 import type { ForecastOutput, Strategy } from "../strategies/strategy.ts";
-import { unitsToDollars } from "./money/money.ts";
+import { unitsToDollars, type Units } from "./money/money.ts";
+import { SimulatedClock } from "./clock/simulatedClock.ts";
+import { atDecisionTime } from "./clock/decisionTime.ts";
 
 export interface PipelineParts {
   clock: Clock;
@@ -19,8 +42,10 @@ export interface PipelineParts {
   filter: EventFilter;
   strategy: Strategy;
   sizer: Sizer;
-  broker: Broker;
+  execution: Execution;
   store: Store;
+  /** When a forecast takes effect after its decision's time (default none). */
+  modelLatency?: ModelLatencyConfig;
 }
 
 export interface PipelineProgress {
@@ -28,6 +53,8 @@ export interface PipelineProgress {
   simTs: number;
   forecasts: number;
   orders: number;
+  /** Forecasts requested and not yet answered. */
+  inFlight: number;
 }
 
 export interface PipelineOptions {
@@ -38,6 +65,16 @@ export interface PipelineOptions {
   onCheckpoint?: (events: number) => void;
   /** Stop after this many events (tests: simulate an interruption). */
   stopAfter?: number;
+  /** Most forecasts in flight at once (default 1: one at a time). */
+  maxInFlight?: number;
+  /** Most events the read-ahead cursor may run ahead of the commit cursor (bounds memory). */
+  maxLagEvents?: number;
+  /**
+   * Asked before each decision is taken, with its forecasts: a reason to stop
+   * the run before that decision (e.g. the run's real-money cap was hit),
+   * or null. The run stops resumably, before the decision.
+   */
+  stopBefore?: (outputs: readonly ForecastOutput[]) => string | null;
 }
 
 export interface PipelineResult {
@@ -48,17 +85,41 @@ export interface PipelineResult {
   orders: number;
   filterDropped: Readonly<Record<string, number>>;
   stopped: boolean;
+  /** Why the run stopped early (stopBefore's reason), when it did. */
+  stopReason: string | null;
+  /** Where a stopped run resumes: every row tagged with an event index below it is final. */
+  resumeEv: number;
 }
+
+/** One decision: a market to forecast at a time, in issue (= serial) order. */
+interface Decision {
+  readonly seq: number;
+  readonly ticker: string;
+  readonly ts: number;
+  /** The market's own price at the decision's time (the Brier-skill baseline). */
+  readonly marketPrice: Units | null;
+  outputs: ForecastOutput[] | null;
+  failure: { error: unknown } | null;
+  /** Settles when the forecast is in (never rejects). */
+  readonly answered: Promise<void>;
+  /** Decision time + model latency, once the forecast is in. */
+  dueAt: number;
+}
+
+class StopRun {
+  constructor(
+    readonly reason: string,
+    readonly resumeEv: number,
+  ) {}
+}
+
+const NEVER = -1;
 
 export class Pipeline {
   readonly state: MarketState;
   #ev = 0;
 
-  /**
-   * Index of the event whose rows are being produced now (while decisions of a
-   * timestamp are taken, the last event of that timestamp): resume mutes
-   * writes, model-call logs included, for events before its checkpoint.
-   */
+  /** Index of the event being applied (or, while decisions are taken, of the last event applied). */
   get eventIndex(): number {
     return this.#ev;
   }
@@ -68,74 +129,305 @@ export class Pipeline {
   }
 
   async run(options: PipelineOptions = {}): Promise<PipelineResult> {
-    const { clock, source, filter, broker, store } = this.parts;
+    const { clock, source, filter, strategy, execution, store } = this.parts;
+    const latency = this.parts.modelLatency ?? { kind: "none" };
     const checkpointEvery = options.checkpointEvery ?? 250_000;
-    let ev = 0;
+    const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    const maxLag = Math.max(1, options.maxLagEvents ?? 200_000);
+    const readsAhead = strategy.prepare !== undefined;
+    // The read-ahead cursor has a state of its own only when forecasts can be in flight.
+    const aheadClock = readsAhead ? new SimulatedClock() : clock;
+    const aheadState = readsAhead ? new MarketState(aheadClock) : this.state;
+
     let simStart: number | null = null;
     let simEnd: number | null = null;
     let forecasts = 0;
     let orders = 0;
     let nextCheckpoint = checkpointEvery;
     const progressEvery = 65_536;
-    let stopped = false;
 
-    // Decisions wait until every event stamped with the same time has been
-    // applied: at time t a strategy sees all rows with ts <= t, whatever their
-    // tie order, and a market that closes at t is not traded at t.
-    const pending: string[] = [];
-    let groupTs = -Infinity;
-    const decidePending = async (lastEv: number) => {
-      this.#ev = lastEv;
-      for (let s = 0; s < pending.length; s++) {
-        const ticker = pending[s]!;
-        if (!this.state.isOpen(ticker)) continue;
-        const counts = await this.#forecastAndDecide(lastEv, ticker);
-        forecasts += counts.forecasts;
-        orders += counts.orders;
+    // ── read-ahead cursor ─────────────────────────────────────────────
+    const selected: string[] = [];
+    let aheadGroupTs = NEVER;
+    let issued = 0;
+    let inFlight = 0;
+    /** Decisions issued and not yet taken, in issue order. */
+    const open: Decision[] = [];
+
+    const issue = (ts: number): void => {
+      for (const ticker of selected) {
+        if (!aheadState.isOpen(ticker)) continue;
+        const ctx = { now: ts };
+        const d: Decision = {
+          seq: issued++,
+          ticker,
+          ts,
+          marketPrice: aheadState.marketPrice(ticker),
+          outputs: null,
+          failure: null,
+          answered: Promise.resolve(),
+          dueAt: ts,
+        };
+        const resolve = (outputs: ForecastOutput[]) => {
+          d.outputs = outputs;
+          const decider = outputs.find((f) => f.decide) ?? outputs[outputs.length - 1];
+          d.dueAt = ts + modelLatencyMs(latency, decider?.latencyMs);
+        };
+        if (strategy.prepare) {
+          // The request is built now, from the read-ahead state at `ts`; the model stack runs as of `ts`.
+          const send = atDecisionTime(ts, () => strategy.prepare!(ticker, aheadState, ctx));
+          inFlight++;
+          (d as { answered: Promise<void> }).answered = atDecisionTime(ts, send).then(
+            (outputs) => {
+              inFlight--;
+              resolve(outputs);
+            },
+            (error: unknown) => {
+              inFlight--;
+              d.failure = { error };
+            },
+          );
+        } else {
+          const produced = strategy.forecast(ticker, aheadState, ctx);
+          if (Array.isArray(produced)) resolve(produced);
+          else {
+            inFlight++;
+            (d as { answered: Promise<void> }).answered = produced.then(
+              (outputs) => {
+                inFlight--;
+                resolve(outputs);
+              },
+              (error: unknown) => {
+                inFlight--;
+                d.failure = { error };
+              },
+            );
+          }
+        }
+        open.push(d);
       }
-      pending.length = 0;
+      selected.length = 0;
     };
 
-    outer: for await (const batch of source.events()) {
-      for (let i = 0; i < batch.length; i++) {
-        const e = batch[i]!;
-        if (e.ts !== groupTs) {
-          // A time boundary: everything before event `ev` is now decided, so it is a safe resume point.
-          if (pending.length > 0) await decidePending(ev - 1);
-          groupTs = e.ts;
-          if (ev >= nextCheckpoint) {
-            await store.checkpoint(ev, simEnd ?? e.ts);
-            options.onCheckpoint?.(ev);
-            nextCheckpoint = ev + checkpointEvery;
-          }
-          if (options.stopAfter !== undefined && ev >= options.stopAfter) {
-            stopped = true;
-            break outer;
-          }
-        }
-        this.#ev = ev;
-        clock.observe(e.ts);
-        simStart ??= e.ts;
-        simEnd = e.ts;
-        this.state.apply(e);
-        const brokerWork = broker.onEvent(ev, e, this.state);
-        if (brokerWork) await brokerWork;
-        if (e.kind === "settle") this.#recordOutcome(ev, e);
-
-        const selected = filter.select(e, this.state);
-        for (let s = 0; s < selected.length; s++) {
-          const ticker = selected[s]!.ticker;
-          if (!pending.includes(ticker)) pending.push(ticker);
-        }
-
-        ev++;
-        if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders });
+    /** The read-ahead cursor sees `e`: a new timestamp first issues the decisions of the one before. */
+    const aheadBoundary = (e: MarketEvent): void => {
+      if (e.ts !== aheadGroupTs) {
+        if (selected.length > 0) issue(aheadGroupTs);
+        aheadGroupTs = e.ts;
       }
+    };
+    const aheadSelect = (e: MarketEvent): void => {
+      const verdicts = filter.select(e, aheadState);
+      for (let s = 0; s < verdicts.length; s++) {
+        const ticker = verdicts[s]!.ticker;
+        if (!selected.includes(ticker)) selected.push(ticker);
+      }
+    };
+
+    // ── commit cursor ─────────────────────────────────────────────────
+    const lag: MarketEvent[] = [];
+    let lagHead = 0;
+    let ev = 0;
+    let commitGroupTs = NEVER;
+
+    const take = async (d: Decision): Promise<void> => {
+      if (d.failure) throw d.failure.error;
+      const outputs = d.outputs ?? [];
+      if (outputs.length === 0) return;
+      const reason = options.stopBefore?.(outputs) ?? null;
+      // Rows of this decision would carry the index of the last event applied: resume from there.
+      if (reason !== null) throw new StopRun(reason, Math.max(0, ev - 1));
+      const lastEv = Math.max(0, ev - 1);
+      this.#ev = lastEv;
+      clock.observe(d.dueAt);
+      const counts = this.#decide(lastEv, d, outputs);
+      forecasts += outputs.length;
+      if (counts.order) {
+        orders += 1;
+        const placed = execution.submit(lastEv, d.seq, counts.order, this.state);
+        if (placed) await placed;
+      }
+    };
+
+    /**
+     * Take every decision due before `limitTs` (all events before it applied).
+     * Decisions stamped before it must have their forecasts in to know when
+     * they are due: when one is still in flight, wait for it if `mayWait`,
+     * else report that the commit cursor cannot move yet.
+     */
+    const takeDue = async (limitTs: number, mayWait: boolean): Promise<boolean> => {
+      for (const d of open) {
+        if (d.ts >= limitTs) break;
+        if (d.outputs === null && d.failure === null) {
+          if (!mayWait) return false;
+          await d.answered;
+        }
+      }
+      for (;;) {
+        let next = -1;
+        for (let i = 0; i < open.length; i++) {
+          const d = open[i]!;
+          if (d.ts >= limitTs) break;
+          if (d.dueAt < limitTs && (next < 0 || d.dueAt < open[next]!.dueAt)) next = i;
+        }
+        if (next < 0) return true;
+        const [d] = open.splice(next, 1);
+        if (this.state.isOpen(d!.ticker) || d!.failure) await take(d!);
+      }
+    };
+
+    /** Apply one event on the commit side; a promise only when something had to wait (checkpoint, a venue). */
+    const commit = (e: MarketEvent): Promise<void> | undefined => {
+      let checkpoint: Promise<void> | undefined;
+      if (e.ts !== commitGroupTs) {
+        commitGroupTs = e.ts;
+        // A time boundary with nothing pending before it: a safe resume point.
+        if (ev >= nextCheckpoint && !open.some((d) => d.ts < e.ts)) {
+          const at = ev;
+          checkpoint = store.checkpoint(at, simEnd ?? e.ts).then(() => options.onCheckpoint?.(at));
+          nextCheckpoint = ev + checkpointEvery;
+        }
+        if (options.stopAfter !== undefined && ev >= options.stopAfter) throw new StopRun("stopAfter", ev);
+      }
+      this.#ev = ev;
+      clock.observe(e.ts);
+      simStart ??= e.ts;
+      simEnd = e.ts;
+      this.state.apply(e);
+      const work = execution.onEvent(ev, e, this.state);
+      if (e.kind === "settle") this.#recordOutcome(ev, e);
+      ev++;
+      if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders, inFlight });
+      if (checkpoint && work) return Promise.all([checkpoint, work]).then(() => undefined);
+      return checkpoint ?? work ?? undefined;
+    };
+
+    /**
+     * Move the commit cursor over lagged events as far as it can (all the
+     * way when `mayWait`). Synchronous while no decision is pending before
+     * the next event: the rule-only hot path awaits nothing.
+     */
+    const drain = (mayWait: boolean): Promise<void> | undefined => {
+      while (lagHead < lag.length) {
+        const e = lag[lagHead]!;
+        if (open.length > 0 && open[0]!.ts < e.ts) return drainAfterDecisions(e, mayWait);
+        lagHead++;
+        const work = commit(e);
+        if (work) return work.then(() => afterCommit(e, mayWait));
+        if (!readsAhead) aheadSelect(e);
+      }
+      lag.length = 0;
+      lagHead = 0;
+      return undefined;
+    };
+    const afterCommit = (e: MarketEvent, mayWait: boolean): Promise<void> | undefined => {
+      if (!readsAhead) aheadSelect(e);
+      return drain(mayWait);
+    };
+    const drainAfterDecisions = async (e: MarketEvent, mayWait: boolean): Promise<void> => {
+      if (!(await takeDue(e.ts, mayWait))) return;
+      lagHead++;
+      const work = commit(e);
+      if (work) await work;
+      await afterCommit(e, mayWait);
+    };
+
+    // ── the loop ──────────────────────────────────────────────────────
+    const iterator = source.events()[Symbol.asyncIterator]();
+    let stopped = false;
+    let stopReason: string | null = null;
+    let resumeEv = 0;
+    try {
+      for (;;) {
+        const next = await this.#nextBatch(iterator, open, () => (selected.length > 0 ? aheadGroupTs : null));
+        if (next === "timer") {
+          // Live: the clock passed a decision's time with no event after it.
+          const now = clock.now();
+          if (selected.length > 0 && aheadGroupTs < now) {
+            issue(aheadGroupTs);
+            aheadGroupTs = NEVER;
+          }
+          await drain(false);
+          await takeDue(now, false);
+          execution.drainReports(ev);
+          continue;
+        }
+        if (next.done) break;
+        const batch = next.value;
+        for (let i = 0; i < batch.length; i++) {
+          const e = batch[i]!;
+          aheadBoundary(e);
+          if (readsAhead) {
+            aheadClock.observe(e.ts);
+            aheadState.apply(e);
+            aheadSelect(e);
+          }
+          if (lagHead > 65_536 && lagHead * 2 > lag.length) {
+            lag.splice(0, lagHead);
+            lagHead = 0;
+          }
+          lag.push(e);
+          // The commit cursor follows as far as it can; it waits for a forecast only when the read-ahead may not go further.
+          const work = drain(!readsAhead || inFlight >= maxInFlight || lag.length - lagHead >= maxLag);
+          if (work) await work;
+        }
+        execution.drainReports(ev);
+      }
+      // The stream ended: the last timestamp's decisions, then everything still pending.
+      if (selected.length > 0) issue(aheadGroupTs);
+      await drain(true);
+      await takeDue(Number.POSITIVE_INFINITY, true);
+      resumeEv = ev;
+    } catch (error) {
+      if (!(error instanceof StopRun)) throw error;
+      stopped = true;
+      stopReason = error.reason === "stopAfter" ? null : error.reason;
+      resumeEv = error.resumeEv;
+    } finally {
+      // Requests still in flight are not taken; wait for them so nothing runs after the run.
+      await Promise.all(open.map((d) => d.answered));
+      await iterator.return?.();
     }
-    if (!stopped && pending.length > 0) await decidePending(ev - 1);
-    options.onProgress?.({ events: ev, simTs: simEnd ?? 0, forecasts, orders });
-    return { events: ev, simStart, simEnd, forecasts, orders, filterDropped: filter.dropped(), stopped };
+    options.onProgress?.({ events: ev, simTs: simEnd ?? 0, forecasts, orders, inFlight: 0 });
+    return { events: ev, simStart, simEnd, forecasts, orders, filterDropped: filter.dropped(), stopped, stopReason, resumeEv };
   }
+
+  /**
+   * The next batch of events, or "timer" when the clock (live) reaches the
+   * time a decision waits for before any event arrives. A simulated clock
+   * has no timers: its time moves only with events.
+   */
+  async #nextBatch(
+    iterator: AsyncIterator<MarketEvent[]>,
+    open: readonly Decision[],
+    aheadGroupTs: () => number | null,
+  ): Promise<IteratorResult<MarketEvent[]> | "timer"> {
+    const { clock } = this.parts;
+    const pending = this.#carried ?? iterator.next();
+    this.#carried = null;
+    if (!clock.timer) return pending;
+    let at = aheadGroupTs() ?? Number.POSITIVE_INFINITY;
+    const waits: Array<Promise<"timer">> = [];
+    for (const d of open) {
+      if (d.outputs === null && d.failure === null) waits.push(d.answered.then(() => "timer" as const));
+      else at = Math.min(at, d.dueAt);
+    }
+    const timer = Number.isFinite(at) ? clock.timer(at + 1) : null;
+    if (timer) waits.push(timer.fired.then(() => "timer" as const));
+    if (waits.length === 0) return pending;
+    try {
+      return await Promise.race([pending, ...waits]).then(async (r) => {
+        if (r !== "timer") return r;
+        // The batch requested above is still coming: hand it back on the next call.
+        this.#carried = pending;
+        return r;
+      });
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  #carried: Promise<IteratorResult<MarketEvent[]>> | null = null;
 
   #recordOutcome(ev: number, e: Extract<MarketEvent, { kind: "settle" }>): void {
     const info = this.state.market(e.ticker)?.info;
@@ -148,22 +440,18 @@ export class Pipeline {
     });
   }
 
-  async #forecastAndDecide(ev: number, ticker: string): Promise<{ forecasts: number; orders: number }> {
-    const { strategy, sizer, broker, store } = this.parts;
-    const now = this.state.now();
-    const produced = strategy.forecast(ticker, this.state, { now });
-    const outputs: ForecastOutput[] = Array.isArray(produced) ? produced : await produced;
-    if (outputs.length === 0) return { forecasts: 0, orders: 0 };
-    const marketPrice = this.state.marketPrice(ticker);
+  /** Store the decision's forecasts, size the chosen one; the order to place, if any. */
+  #decide(ev: number, d: Decision, outputs: readonly ForecastOutput[]) {
+    const { strategy, sizer, execution, store } = this.parts;
     for (const f of outputs) {
       store.forecast(ev, {
-        ts: now,
-        ticker,
+        ts: d.ts,
+        ticker: d.ticker,
         model: f.model,
         agent: f.agent ?? strategy.name,
         probability: f.probability,
         confidence: f.confidence,
-        marketPrice: marketPrice === null ? null : unitsToDollars(marketPrice),
+        marketPrice: d.marketPrice === null ? null : unitsToDollars(d.marketPrice),
         abstained: f.probability === null,
         abstainReason: f.abstainReason ?? null,
         rationale: f.rationale ?? null,
@@ -171,12 +459,9 @@ export class Pipeline {
       });
     }
     const chosen = outputs.find((f) => f.decide) ?? outputs[outputs.length - 1]!;
-    if (chosen.probability === null) return { forecasts: outputs.length, orders: 0 };
-    const { decision, order } = sizer.decide({ ticker, probability: chosen.probability, confidence: chosen.confidence }, this.state, broker.portfolio);
+    if (chosen.probability === null) return { order: null };
+    const { decision, order } = sizer.decide({ ticker: d.ticker, probability: chosen.probability, confidence: chosen.confidence }, this.state, execution.portfolio);
     store.decision(ev, decision);
-    if (!order) return { forecasts: outputs.length, orders: 0 };
-    const placed = broker.submit(ev, order, this.state);
-    if (placed) await placed;
-    return { forecasts: outputs.length, orders: 1 };
+    return { order: order ?? null };
   }
 }

@@ -34,8 +34,12 @@ export interface LlmForecasterOptions {
   seed?: number;
 }
 
-/** One model's answer as a forecast row (or an abstention with the router's reason). */
-async function ask(router: ForecastRouter, options: LlmForecasterOptions, ticker: string, view: MarketView, ctx: StrategyContext, agent: string) {
+/**
+ * The request for one model's answer, built from the view now (the messages
+ * are plain strings: later events cannot change them), and the call that
+ * sends it.
+ */
+function prepareAsk(router: ForecastRouter, options: LlmForecasterOptions, ticker: string, view: MarketView, ctx: StrategyContext, agent: string) {
   const market = view.market(ticker)!;
   const price = view.marketPrice(ticker);
   const messages = buildMessages(options.template, {
@@ -45,15 +49,15 @@ async function ask(router: ForecastRouter, options: LlmForecasterOptions, ticker
     news: options.newsItems > 0 ? options.selectNews(ticker, view, options.newsItems) : [],
     recentTrades: options.recentTrades,
   });
-  const outcome = await router.complete<ForecastAnswer>({
-    task: options.task,
-    agent,
-    messages,
-    answer: forecastAnswer,
-    ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
-  return outcome;
+  return () =>
+    router.complete<ForecastAnswer>({
+      task: options.task,
+      agent,
+      messages,
+      answer: forecastAnswer,
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    });
 }
 
 function toForecast(ticker: string, outcome: RouterOutcome<ForecastAnswer>, fallbackModel: string): ForecastOutput {
@@ -71,16 +75,16 @@ function toForecast(ticker: string, outcome: RouterOutcome<ForecastAnswer>, fall
     confidence: a.confidence,
     rationale: a.rationale.slice(0, 500),
     llmCallId: outcome.callId,
+    latencyMs: outcome.result.latencyMs,
   };
 }
 
 export function llmForecaster(router: ForecastRouter, options: LlmForecasterOptions, name = "llm"): Strategy {
-  return {
-    name,
-    async forecast(ticker, view, ctx) {
-      return [toForecast(ticker, await ask(router, options, ticker, view, ctx, name), `route:${options.task}`)];
-    },
+  const prepare = (ticker: string, view: MarketView, ctx: StrategyContext) => {
+    const send = prepareAsk(router, options, ticker, view, ctx, name);
+    return async () => [toForecast(ticker, await send(), `route:${options.task}`)];
   };
+  return { name, prepare, forecast: (ticker, view, ctx) => prepare(ticker, view, ctx)() };
 }
 
 /** The agent column of a consensus member's forecasts: how redecide and the weight fit find a member again. */
@@ -140,17 +144,20 @@ export function poolMembers(
  * the pooled one (model "consensus"), which is the one that gets sized.
  */
 export function consensusStrategy(router: ForecastRouter, options: ConsensusOptions, name = "consensus"): Strategy {
-  return {
-    name,
-    async forecast(ticker, view, ctx) {
-      const outcomes = await Promise.all(options.members.map((m) => ask(router, { ...options, task: m.task }, ticker, view, ctx, memberAgent(name, m.task))));
+  const prepare = (ticker: string, view: MarketView, ctx: StrategyContext) => {
+    const sends = options.members.map((m) => prepareAsk(router, { ...options, task: m.task }, ticker, view, ctx, memberAgent(name, m.task)));
+    return async (): Promise<ForecastOutput[]> => {
+      const outcomes = await Promise.all(sends.map((send) => send()));
       const members = outcomes.map((o, i) => ({ ...toForecast(ticker, o, `route:${options.members[i]!.task}`), agent: memberAgent(name, options.members[i]!.task) }));
       const pooled = poolMembers(
         ticker,
         members.map((f, i) => ({ probability: f.probability, confidence: f.confidence, weight: options.members[i]!.weight })),
         options,
       );
-      return [...members, { ...pooled, decide: true }];
-    },
+      // The pooled forecast takes effect when the slowest member has answered.
+      const slowest = Math.max(0, ...members.map((m) => m.latencyMs ?? 0));
+      return [...members, { ...pooled, decide: true, latencyMs: slowest }];
+    };
   };
+  return { name, prepare, forecast: (ticker, view, ctx) => prepare(ticker, view, ctx)() };
 }

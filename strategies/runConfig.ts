@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { PaperBrokerConfig } from "../harness/broker/paperBroker.ts";
+import { ModelLatencyConfig } from "../harness/latency/modelLatency.ts";
 import { RiskLimitsSchema } from "../harness/sizing/riskLimits.ts";
 import { MomentumParams } from "./momentum.ts";
 import { routerConfigSchema } from "../harness/router/routerConfig.ts";
@@ -79,6 +80,8 @@ export const RunConfig = z
     cache: cacheConfigSchema.optional(),
     risk: RiskLimitsSchema.default(RiskLimitsSchema.parse({})),
     broker: PaperBrokerConfig.default(PaperBrokerConfig.parse({})),
+    /** When a forecast takes effect after its decision's time: none, fixed ms, or the recorded latency (harness/latency). */
+    modelLatency: ModelLatencyConfig.default({ kind: "none" }),
     metrics: MetricsConfig.default(MetricsConfig.parse({})),
     /**
      * The model router (strategies that call models): a router config object

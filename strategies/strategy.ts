@@ -20,6 +20,8 @@ export interface ForecastOutput {
   agent?: string;
   /** Only the forecast marked `decide` (default: the last one) is sized; the others are stored and scored. */
   decide?: boolean;
+  /** How long the model took to answer (ms): what the `recorded` model latency delays the decision by. */
+  latencyMs?: number;
 }
 
 export interface StrategyContext {
@@ -31,6 +33,15 @@ export interface Strategy {
   readonly name: string;
   /** Forecasts for one market at now. May be async (model calls); rule strategies return synchronously. */
   forecast(ticker: string, view: MarketView, ctx: StrategyContext): ForecastOutput[] | Promise<ForecastOutput[]>;
+  /**
+   * Strategies that call models: read everything the forecast needs from
+   * `view` NOW (synchronously, copying values) and return the work that asks
+   * the models. The pipeline's read-ahead cursor calls this with its own
+   * state at the decision's time, then moves on while the request is in
+   * flight, so the returned function must not read `view` again.
+   * Strategies without it are asked through `forecast` at decision time.
+   */
+  prepare?(ticker: string, view: MarketView, ctx: StrategyContext): () => Promise<ForecastOutput[]>;
   /** Internal state for checkpoints (none for stateless strategies). */
   close?(): Promise<void>;
 }

@@ -1,11 +1,24 @@
 /**
- * The Broker seam: where orders go. Replay plugs in the PaperBroker
- * (simulated fills against recorded data); live plugs in the Kalshi broker.
- * The pipeline cannot tell them apart.
+ * The Broker seam: an execution client (DESIGN.md "Broker = execution
+ * client"). Replay plugs in the PaperBroker (a simulated venue filling
+ * against recorded data); live plugs in the Kalshi broker. The engine
+ * (harness/portfolio/executionEngine.ts) cannot tell them apart: it sends
+ * orders and cancels, and learns what happened only from the execution
+ * reports the broker emits to the sink it set. A broker holds no portfolio.
+ *
+ * Acknowledgement is asynchronous in principle: a paper broker emits its
+ * reports synchronously, inside the call that caused them; a live broker
+ * emits them later, when the exchange answers. The engine treats an order
+ * as working only once `accepted` arrives.
  */
 import type { MarketEvent } from "../events/types.ts";
 import type { Units } from "../money/money.ts";
 import type { MarketView } from "../state/marketState.ts";
+import type { ReportSink } from "./executionReport.ts";
+
+export type { ExecutionReport, ReportSink } from "./executionReport.ts";
+// The account as sizing and risk read it now lives with the engine-owned portfolio.
+export type { PortfolioView, Position } from "../portfolio/portfolio.ts";
 
 export interface OrderRequest {
   ticker: string;
@@ -18,33 +31,16 @@ export interface OrderRequest {
   reason: string;
 }
 
-export interface Position {
-  ticker: string;
-  yes: number;
-  no: number;
-  /** What was paid, fees included, units. */
-  costUnits: Units;
-}
-
-/** What sizing and risk may read about the account. */
-export interface PortfolioView {
-  cashUnits(): Units;
-  /** Cash plus open positions at cost. */
-  equityUnits(): Units;
-  /** Equity at the start of the current UTC day (for the daily loss limit). */
-  dayStartEquityUnits(): Units;
-  openPositionCount(): number;
-  position(ticker: string): Position | undefined;
-  /** Orders working (not yet filled or cancelled) for this market. */
-  hasWorkingOrder(ticker: string): boolean;
-  /** Orders submitted in the hour before now. */
-  ordersInLastHour(now: number): number;
-}
+/** An order as it leaves the engine: with the id that makes a resubmission the same order. */
+export type ClientOrder = OrderRequest & { clientOrderId: string };
 
 export interface Broker {
-  readonly portfolio: PortfolioView;
-  /** Place an order at `ev` (the index of the event being handled). */
-  submit(ev: number, order: OrderRequest, view: MarketView): void | Promise<void>;
-  /** Called for every event after the market state has applied it: fills working orders, settles positions. */
-  onEvent(ev: number, event: MarketEvent, view: MarketView): void | Promise<void>;
+  /** Where reports go. Set once, before the first submit. */
+  onReport(sink: ReportSink): void;
+  /** Send an order. Its fate comes back as reports (`accepted` or `rejected` first). */
+  submit(order: ClientOrder, view: MarketView): void | Promise<void>;
+  /** Ask for the rest of a working order to be cancelled; `cancelled` (or a fill that got there first) comes back as a report. */
+  cancel(clientOrderId: string): void | Promise<void>;
+  /** Market data after the market state applied it: a paper broker fills against it; a live broker ignores it. */
+  onMarketEvent(event: MarketEvent, view: MarketView): void | Promise<void>;
 }

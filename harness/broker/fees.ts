@@ -169,3 +169,24 @@ export function orderFee(fillFees: readonly Units[]): Units {
 export function feePerContractEstimate(priceUnits: Units, schedule: Readonly<FeeSchedule> = DEFAULT_FEE_SCHEDULE): number {
   return (schedule.takerRate * schedule.multiplier * priceUnits * (CONTRACT_PAYOUT - priceUnits)) / CONTRACT_PAYOUT;
 }
+
+/**
+ * The most an order's fee can come to, in units: all `contracts` at the price
+ * within the limit where the fee is dearest (closest to $0.50: at or below the
+ * limit for a buy, at or above it for a sell), at the dearer of the taker and
+ * (where charged) maker rates, plus one unit per further fill for the per-fill
+ * rounding, then rounded up to the cent. What a buying-power check reserves.
+ */
+export function maxOrderFee(
+  action: "buy" | "sell",
+  limitUnits: Units,
+  contracts: number,
+  schedule: Readonly<FeeSchedule> = DEFAULT_FEE_SCHEDULE,
+): Units {
+  const half = CONTRACT_PAYOUT / 2;
+  const price = action === "buy" ? Math.min(limitUnits, half) : Math.max(limitUnits, half);
+  const taker = fillFee(contracts, price, "taker", schedule);
+  const maker = fillFee(contracts, price, "maker", schedule);
+  const fills = Math.max(1, Math.ceil(contracts));
+  return orderFee([Math.max(taker, maker) + fills - 1]);
+}

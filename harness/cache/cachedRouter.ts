@@ -6,15 +6,33 @@
  *
  * Time is the run's clock: an entry is servable only when it was made at or
  * before now and is within the task's TTL (visibility.ts), so a rerun at an
- * earlier simulated time never sees answers made later.
+ * earlier simulated time never sees answers made later. The semantic cache
+ * is stricter: it serves only entries made strictly before now (an answer
+ * made at the same simulated instant was not yet available to a similar
+ * prompt; see #semanticLookup).
  *
  * A hit leaves one llm_calls row (cache "exact"/"semantic", cost 0, tokens 0,
  * latency = lookup time) and returns the original answer, provider, model
  * and tier with costNusd 0. A miss goes to the router, which logs its own
  * rows, and the answer is stored with createdAt = the clock's now.
  *
- * Identical requests in flight at once wait for the first, so they share one
- * answer (and one provider call) in the first run as in every rerun.
+ * Concurrency keeps serial semantics. Requests are numbered in the order
+ * complete() is called (issue order: the order a serial run makes them; the
+ * pipeline issues each inside atDecisionTime so the clock reads its decision
+ * time), and each one sees exactly the cache a serial run would have shown it:
+ * - exact: a request waits for every earlier-issued request with the same key
+ *   still in flight (a chain per key), then looks up. It is a hit when the
+ *   earlier one stored an answer servable now, a miss (and a provider call)
+ *   when it failed; identical requests are never sent twice at once, and no
+ *   later-issued one can store under that key before it has looked up;
+ * - semantic: a request waits for every earlier-issued request of the same
+ *   task and scope still in flight whose prompt embedding matches its own
+ *   (similarity >= threshold) and whose time is before its own (only those
+ *   can store an entry it may be served), then looks up; entries stored by
+ *   requests issued after it are ignored (they could only be visible if
+ *   issue times went backwards, e.g. runs of a sweep sharing this router).
+ * Requests at the same simulated time with different prompts never wait for
+ * each other, so W requests of one decision instant run in parallel.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
@@ -25,7 +43,7 @@ import type { CacheBackend, CacheEntry } from "./cache.ts";
 import { semanticApplies, ttlFor, type CacheConfig } from "./cacheConfig.ts";
 import { emptyStats, type CacheStats } from "./cacheStats.ts";
 import { canonicalJson, exactKey } from "./exactKey.ts";
-import { bestMatch, promptText, toFloat32, type Embedder } from "./semantic.ts";
+import { bestMatch, cosine, promptText, toFloat32, type Embedder } from "./semantic.ts";
 import { isServable, servableWindow } from "./visibility.ts";
 
 /** What a strategy needs from a router: Router and CachedRouter both are one. */
@@ -47,11 +65,34 @@ export interface CachedRouterOptions {
 type AnyRequest = RouterRequest & { answer?: AnswerSpec<unknown> };
 type Success = Extract<RouterOutcome<unknown>, { ok: true }>;
 
+/** A request between its complete() call and its end (answer stored, or none). */
+interface Flight {
+  /** Issue order. */
+  readonly seq: number;
+  readonly key: string;
+  readonly task: string;
+  readonly scope: string;
+  /** The run clock when it was issued (its decision time inside atDecisionTime). */
+  readonly at: number;
+  /** The embedding an entry it stores would carry: settles when known, null when it will store none with an embedding. */
+  readonly embedding: Promise<number[] | null>;
+  setEmbedding(vector: number[] | null): void;
+  /** Settles when the request has ended (anything it stores is stored). */
+  readonly done: Promise<void>;
+  finish(): void;
+}
+
 export class CachedRouter implements CompletingRouter {
   readonly backend: CacheBackend;
   readonly #o: CachedRouterOptions;
   readonly #stats = emptyStats();
-  readonly #inflight = new Map<string, Promise<void>>();
+  /** Requests in flight by issue number (insertion order is issue order, so the first is the oldest). */
+  readonly #flights = new Map<number, Flight>();
+  /** The last-issued in-flight request per exact key: the tail of that key's chain. */
+  readonly #tailByKey = new Map<string, Flight>();
+  /** Entries this router stored (key and createdAt) while an earlier-issued request was still in flight, with the storing request's number. */
+  readonly #storedBy = new Map<string, number>();
+  #nextSeq = 0;
 
   constructor(options: CachedRouterOptions) {
     const applies = options.config.semantic.enabled;
@@ -77,15 +118,16 @@ export class CachedRouter implements CompletingRouter {
       seed: request.seed,
       answer: request.answer,
     });
-    // Single flight per key: wait for an identical request already out, then look up (its answer is stored by then).
-    for (let pending = this.#inflight.get(key); pending; pending = this.#inflight.get(key)) await pending;
-    let done!: () => void;
-    this.#inflight.set(key, new Promise<void>((resolve) => (done = resolve)));
+    // Everything up to here is synchronous, so issue numbers follow the order of complete() calls.
+    const flight = this.#issue(key, request.task, scope);
+    const previous = this.#tailByKey.get(key);
+    this.#tailByKey.set(key, flight);
     try {
-      return await this.#lookupOrCall(request, key, scope);
+      // Single flight per key, in issue order: the previous request with this key (which waited for its own predecessor) has stored its answer, if any.
+      if (previous) await previous.done;
+      return await this.#lookupOrCall(request, flight);
     } finally {
-      this.#inflight.delete(key);
-      done();
+      this.#end(flight);
     }
   }
 
@@ -99,15 +141,18 @@ export class CachedRouter implements CompletingRouter {
     return this.backend.close();
   }
 
-  async #lookupOrCall(request: AnyRequest, key: string, scope: string): Promise<RouterOutcome<unknown>> {
+  async #lookupOrCall(request: AnyRequest, flight: Flight): Promise<RouterOutcome<unknown>> {
     const { config, clock, backend } = this.#o;
+    const { key, scope } = flight;
     const started = performance.now();
     const now = clock.now();
     const ttl = ttlFor(config, request.task);
-    const window = servableWindow(now, ttl);
 
+    // Exact keeps visibility.ts's rule (made at or before now), same instant included: in a serial run
+    // an identical request at the same simulated time finds the first one's answer (single flight shares
+    // it), and the per-key chain makes every concurrent run do the same, so no stricter rule is needed.
     if (config.exact) {
-      const entry = await backend.getExact(key, window);
+      const entry = await backend.getExact(key, servableWindow(now, ttl));
       if (entry && isServable(entry.createdAt, now, ttl)) {
         const hit = this.#serve(request, entry, "exact", started);
         if (hit) return hit;
@@ -121,12 +166,11 @@ export class CachedRouter implements CompletingRouter {
       const [vector] = await this.#o.embedder.embed([text]);
       if (!vector) throw new Error("cache: the embedder returned no vector");
       embedding = toFloat32(vector);
-      const candidates = (await backend.candidates(request.task, scope, window)).filter((e) => isServable(e.createdAt, now, ttl));
-      const match = bestMatch(embedding, candidates, config.semantic.threshold);
-      if (match) {
-        const hit = this.#serve(request, match.entry, "semantic", started);
-        if (hit) return hit;
-      }
+      flight.setEmbedding(embedding);
+      const hit = await this.#semanticLookup(request, flight, embedding, ttl, started);
+      if (hit) return hit;
+    } else {
+      flight.setEmbedding(null); // what it stores carries no embedding: no semantic lookup waits for it
     }
 
     this.#stats.misses += 1;
@@ -147,8 +191,56 @@ export class CachedRouter implements CompletingRouter {
       };
       await backend.put(entry);
       this.#stats.stores += 1;
+      // Only requests issued before this one and still in flight could be shown this entry out of order.
+      const oldest = this.#flights.keys().next().value;
+      if (oldest !== undefined && oldest < flight.seq) this.#storedBy.set(entryId(entry.key, entry.createdAt), flight.seq);
     }
     return outcome;
+  }
+
+  /**
+   * Semantic lookup as a serial run makes it. First wait for the earlier-issued requests still in flight
+   * that could store an entry this one would be served: same task and scope, a matching embedding, and a
+   * time before this one's (the clock never goes backwards, so an entry they store is made at or after
+   * their time, and a time at or after this one's is never served here). Then serve only entries made
+   * strictly before now: an answer made at the same simulated instant did not exist yet when this prompt
+   * was asked (live, both calls would be out together), and requests of one instant need not wait for
+   * one another. Entries stored by later-issued requests are skipped: a serial run had not made them.
+   */
+  async #semanticLookup(request: AnyRequest, flight: Flight, embedding: number[], ttl: number, started: number): Promise<Success | undefined> {
+    const { config, clock, backend } = this.#o;
+    const threshold = config.semantic.threshold;
+    const earlier = [...this.#flights.values()].filter((f) => f.seq < flight.seq && f.task === flight.task && f.scope === flight.scope && f.at < flight.at);
+    for (const other of earlier) {
+      const theirs = await other.embedding;
+      if (theirs && theirs.length === embedding.length && cosine(embedding, theirs) >= threshold) await other.done;
+    }
+    const now = clock.now();
+    const candidates = (await backend.candidates(flight.task, flight.scope, servableWindow(now, ttl))).filter(
+      (e) => e.createdAt < now && isServable(e.createdAt, now, ttl) && (this.#storedBy.get(entryId(e.key, e.createdAt)) ?? -1) < flight.seq,
+    );
+    const match = bestMatch(embedding, candidates, threshold);
+    return match ? this.#serve(request, match.entry, "semantic", started) : undefined;
+  }
+
+  #issue(key: string, task: string, scope: string): Flight {
+    let setEmbedding!: (vector: number[] | null) => void;
+    let finish!: () => void;
+    const embedding = new Promise<number[] | null>((resolve) => (setEmbedding = resolve));
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const flight: Flight = { seq: this.#nextSeq++, key, task, scope, at: this.#o.clock.now(), embedding, setEmbedding, done, finish };
+    this.#flights.set(flight.seq, flight);
+    return flight;
+  }
+
+  #end(flight: Flight): void {
+    flight.setEmbedding(null); // no-op when already set; unblocks waiters when it ended early (hit, error)
+    this.#flights.delete(flight.seq);
+    if (this.#tailByKey.get(flight.key) === flight) this.#tailByKey.delete(flight.key);
+    // An entry matters to the requests issued before the one that stored it; forget it once none is in flight.
+    const oldest = this.#flights.keys().next().value ?? Number.POSITIVE_INFINITY;
+    for (const [id, seq] of this.#storedBy) if (seq <= oldest) this.#storedBy.delete(id);
+    flight.finish();
   }
 
   /** The stored answer as a fresh outcome, or undefined when it no longer passes the request's schema. */
@@ -225,4 +317,8 @@ export class CachedRouter implements CompletingRouter {
       seed: request.seed ?? null,
     });
   }
+}
+
+function entryId(key: string, createdAt: number): string {
+  return `${key}@${createdAt}`;
 }

@@ -1,9 +1,11 @@
 /**
  * `tapedeck bench local|router`: throughput benchmarks, printed and stored in
  * the results DB's benchmarks table (one row per figure).
- * `bench replay` and `bench micro` live in benchReplay.ts.
+ * `bench replay` and `bench micro` live in benchReplay.ts; `bench llm-replay`
+ * (harness/bench/llmReplayBench.ts) is here.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import type { Argv, CommandModule } from "yargs";
 import { openDb } from "../db/duckdb.ts";
@@ -14,6 +16,7 @@ import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
 import { microBenchCommand, replayBenchCommand } from "./benchReplay.ts";
+import { benchLlmReplay, SAMPLE_DATASET } from "../bench/llmReplayBench.ts";
 
 export interface BenchRow {
   kind: string;
@@ -176,10 +179,83 @@ const routerCommand: CommandModule<object, RouterArgs> = {
   },
 };
 
+interface LlmReplayArgs {
+  "latency-ms": number;
+  concurrency: number;
+  dataset: string;
+  "max-in-flight"?: number;
+  db?: string;
+  json: boolean;
+}
+
+const llmReplayCommand: CommandModule<object, LlmReplayArgs> = {
+  command: "llm-replay",
+  describe:
+    "LLM replay wall time against a fixed-latency loopback model server (in a worker thread) vs the ideal calls × latency / concurrency + the same replay's wall time at zero latency; digests of both runs compared",
+  builder: (y: Argv) =>
+    y
+      .option("latency-ms", { type: "number", default: 200, describe: "Fixed latency of every model call, ms" })
+      .option("concurrency", { type: "number", default: 32, describe: "The loopback endpoint's concurrency in the router config" })
+      .option("dataset", { type: "string", default: "datasets/sample", describe: "Dataset folder to replay" })
+      .option("max-in-flight", { type: "number", describe: "Passed to the replay as maxInFlight (default: the replay's own)" })
+      .option("db", {
+        type: "string",
+        describe: "Results DB for the two runs and the benchmark rows (default: the runs go to a temp file, the rows to reports/tapedeck.duckdb)",
+      })
+      .option("json", { type: "boolean", default: false }) as never,
+  handler: async (args) => {
+    const latencyMs = args["latency-ms"];
+    const maxInFlight = args["max-in-flight"];
+    if (!(Number.isFinite(latencyMs) && latencyMs >= 0)) throw new CliError(`--latency-ms must be a number ≥ 0, got ${latencyMs}`);
+    if (!(Number.isInteger(args.concurrency) && args.concurrency >= 1)) throw new CliError(`--concurrency must be a positive whole number, got ${args.concurrency}`);
+    if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 1)) throw new CliError(`--max-in-flight must be a positive whole number, got ${maxInFlight}`);
+    const tty = !args.json && process.stderr.isTTY;
+    let r;
+    try {
+      r = await benchLlmReplay({
+        latencyMs,
+        concurrency: args.concurrency,
+        datasetDir: args.dataset === "datasets/sample" && !existsSync(args.dataset) ? SAMPLE_DATASET : args.dataset,
+        ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+        ...(args.db !== undefined ? { resultsDb: args.db } : {}),
+        onProgress: (phase, done, total) => {
+          if (tty) process.stderr.write(`\rbench llm-replay (${phase}): ${done.toLocaleString("en-US")}${total !== null ? ` / ${total.toLocaleString("en-US")}` : ""} events   `);
+        },
+      });
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(`bench llm-replay: ${(error as Error).message}`);
+    } finally {
+      if (tty) process.stderr.write("\n");
+    }
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return;
+    }
+    const concurrencyNote = r.maxInFlight !== null ? `${r.concurrency}, max in flight ${r.maxInFlight}` : `${r.concurrency}`;
+    process.stdout.write(
+      `bench llm-replay: ${r.datasetName}, ${r.latencyMs} ms per call, concurrency ${concurrencyNote} (${r.device})\n\n${formatTable(
+        ["figure", "value"],
+        [
+          ["calls (answered by the server)", r.calls],
+          ["wall, s", r.wallSeconds],
+          ["zero-latency replay wall, s", r.zeroLatencyWallSeconds],
+          [`ideal = calls × ${r.latencyMs} ms / ${r.effectiveConcurrency} + zero-latency wall, s`, r.idealSeconds],
+          ["ratio wall / ideal", r.ratio],
+          ["max in flight seen by the server", r.serverMaxInFlight],
+          ["digest", r.digest ?? "-"],
+          ["zero-latency digest", r.zeroLatencyDigest ?? "-"],
+          ["digests match", r.digestsMatch ? "yes" : "NO"],
+        ],
+      )}\n\nStored as bench ${r.benchId} in ${r.benchDb}${r.resultsDb ? `; runs ${r.latency.runId} and ${r.zeroLatency.runId} in ${r.resultsDb}` : ""}\n`,
+    );
+  },
+};
+
 export const benchCommand: CommandModule = {
   command: "bench",
-  describe: "Throughput benchmarks into the results DB (local model, router, replay engine, maths)",
+  describe: "Throughput benchmarks into the results DB (local model, router, replay engine, maths, LLM replay against a fixed-latency server)",
   builder: (y: Argv) =>
-    y.command(localCommand).command(routerCommand).command(replayBenchCommand).command(microBenchCommand).demandCommand(1, "Name a benchmark: local, router, replay or micro"),
+    y.command(localCommand).command(routerCommand).command(replayBenchCommand).command(microBenchCommand).command(llmReplayCommand).demandCommand(1, "Name a benchmark: local, router, replay, micro or llm-replay"),
   handler: () => {},
 };

@@ -12,4 +12,15 @@ export interface Clock {
    * time advances without the pipeline knowing which clock it has.
    */
   observe(ts: number): void;
+  /**
+   * A timer that fires when the clock reaches `at` (wall clock only). A
+   * simulated clock has none: its time moves only with events, so a decision
+   * due at t is taken when the first event after t arrives, or at the end.
+   */
+  timer?(at: number): ClockTimer;
+}
+
+export interface ClockTimer {
+  readonly fired: Promise<void>;
+  cancel(): void;
 }

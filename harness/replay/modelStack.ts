@@ -8,7 +8,9 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../clock/clock.ts";
 import type { Db } from "../db/duckdb.ts";
-import { DuckDbCallLog, type CallLog, type CallRecord } from "../router/callLog.ts";
+import { DuckDbCallLog } from "../router/callLog.ts";
+import { CallJournal, loadSpentRows } from "../router/callJournal.ts";
+import { DecisionClock } from "../clock/decisionTime.ts";
 import { buildRouter, loadRouterConfig, type RouterConfig } from "../router/routerConfig.ts";
 import type { Router } from "../router/router.ts";
 import type { RunConfig } from "../../strategies/runConfig.ts";
@@ -22,6 +24,13 @@ export const BUNDLED_MODEL = fileURLToPath(new URL("../../models/stories260K.ggu
 
 export interface ModelStack {
   router: ForecastRouter | undefined;
+  /**
+   * Forecasts a run keeps in flight by default: the largest concurrency
+   * among the router's endpoints (each endpoint's queue enforces its own).
+   */
+  maxInFlight: number;
+  /** Why the run must stop now (its real-money cap, budget.runUsd, was reached), or null. */
+  stopReason(): string | null;
   /** Write buffered llm_calls rows (part of every checkpoint). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -31,24 +40,15 @@ export interface ModelStackOptions {
   clock: Clock;
   db: Db;
   runId: string;
-  /** True while a resumed run replays events whose rows are already stored: their calls are not logged again. */
-  muted: () => boolean;
+  /**
+   * Resuming: the run's decisions up to this simulated time are answered
+   * from its stored forecasts, so the spend of their calls is seeded into
+   * the budgets; calls after it are answered from the call journal (which
+   * counts them itself) or sent.
+   */
+  resume?: { storedUpTo: number };
   env?: Readonly<Record<string, string | undefined>>;
   logger?: (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
-}
-
-/** Drops records while muted, so a resumed run does not log the same call twice. */
-class GatedCallLog implements CallLog {
-  constructor(
-    private readonly inner: CallLog,
-    private readonly muted: () => boolean,
-  ) {}
-  record(call: CallRecord): void {
-    if (!this.muted()) this.inner.record(call);
-  }
-  flush(): Promise<void> {
-    return this.inner.flush();
-  }
 }
 
 export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined {
@@ -58,20 +58,39 @@ export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined
 }
 
 /** The stack of a run that calls no model. */
-export const NO_MODELS: ModelStack = { router: undefined, flush: async () => {}, close: async () => {} };
+export const NO_MODELS: ModelStack = { router: undefined, maxInFlight: 1, stopReason: () => null, flush: async () => {}, close: async () => {} };
+
+/** Endpoints without a stated concurrency: how many requests a run keeps in flight to them. */
+const DEFAULT_IN_FLIGHT = 8;
+
+export function maxInFlightFor(config: RouterConfig): number {
+  let most = 1;
+  for (const e of Object.values(config.endpoints)) {
+    const stated = e.concurrency ?? (e.kind === "local" ? (e.sequences ?? 1) : DEFAULT_IN_FLIGHT);
+    most = Math.max(most, stated);
+  }
+  return most;
+}
 
 export async function buildModelStack(config: RunConfig, options: ModelStackOptions): Promise<ModelStack> {
   const routerConfig = resolveRouterConfig(config);
   if (!routerConfig) return NO_MODELS;
   const callLog = new DuckDbCallLog(options.db.connection, options.runId);
-  const gated = new GatedCallLog(callLog, options.muted);
+  // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
+  const clock = new DecisionClock(options.clock);
+  const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
   const router: Router = buildRouter(routerConfig, {
-    clock: options.clock,
-    callLog: gated,
+    clock,
+    callLog,
+    ...(journal ? { journal } : {}),
     baseDir: process.cwd(),
     ...(options.env ? { env: options.env } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  if (options.resume) {
+    const upTo = options.resume.storedUpTo;
+    router.budget.seedSpent((await loadSpentRows(options.db.connection, options.runId)).filter((r) => r.simTs <= upTo));
+  }
   let cached: CachedRouter | null = null;
   let ownEmbedder: LocalModelProvider | null = null;
   try {
@@ -83,8 +102,8 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
         embedder = ownEmbedder;
       }
       cached = await buildCachedRouter(router, config.cache, {
-        clock: options.clock,
-        callLog: gated,
+        clock,
+        callLog,
         routerConfig,
         baseDir: process.cwd(),
         ...(embedder ? { embedder } : {}),
@@ -98,6 +117,8 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   }
   return {
     router: cached ?? router,
+    maxInFlight: maxInFlightFor(routerConfig),
+    stopReason: () => router.runBudgetExhausted(),
     flush: () => callLog.flush(),
     async close() {
       // Each step runs even when one before it fails: a local model left loaded would keep the process alive.

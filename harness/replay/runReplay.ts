@@ -8,11 +8,15 @@
  * Resume: a run that did not complete (crash, kill -9, Ctrl-C) keeps its
  * checkpoint. Resuming replays the stream from the start with writes muted
  * for events before the checkpoint (the pipeline is deterministic, so its
- * state at the checkpoint is rebuilt exactly; model answers come back from
- * the cache), deletes any rows written past it, and carries on.
+ * state at the checkpoint is rebuilt exactly), deletes any rows written past
+ * it, and carries on. Decisions before the checkpoint are answered from the
+ * run's own stored forecasts (resumeStrategy.ts); model calls answered after
+ * it but before the crash come back from the run's call journal. Neither is
+ * paid or logged again.
  */
 import { randomBytes } from "node:crypto";
-import { PaperBroker } from "../broker/paperBroker.ts";
+import { createReplayExecution } from "../portfolio/createReplayExecution.ts";
+import { resumeStrategy } from "./resumeStrategy.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
 import { DatasetError, ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
@@ -49,11 +53,15 @@ export interface ReplayRequest {
   onStart?: (runId: string) => void;
   /** Tests: stop after this many events, leaving the run unfinished as a crash would. */
   stopAfter?: number;
+  /** The most model requests the pipeline keeps in flight at once (default: from the endpoints' concurrency). */
+  maxInFlight?: number;
 }
 
 export interface ReplayOutcome {
   runId: string;
   status: "completed" | "interrupted";
+  /** Why an interrupted run stopped (e.g. the run's real-money cap), when it stopped on its own. */
+  stopReason?: string | null;
   digest: string | null;
   events: number;
   wallMs: number;
@@ -131,12 +139,13 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await req.db.connection.run(`INSERT INTO prompts VALUES ($1, $2, $3, $4)`, [runId, template.version, templateHash(template), templateText(template)]);
   }
   const clock = new SimulatedClock();
-  let pipeline: Pipeline | null = null;
   const stored = req.redecideFrom ? await StoredForecasts.load(req.db.connection, req.redecideFrom) : null;
+  // A resumed run answers the decisions it already stored from its own rows: none of them reaches a model again.
+  const resumed = req.resumeRunId !== undefined && !stored ? await StoredForecasts.load(req.db.connection, runId) : null;
   let models = NO_MODELS;
   if (!stored) {
     try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, muted: () => (pipeline?.eventIndex ?? 0) < store.resumeFrom });
+      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}) });
     } catch (error) {
       // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
       const message = error instanceof Error ? error.message : String(error);
@@ -146,20 +155,24 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     }
   }
   store.beforeCheckpoint = () => models.flush();
-  const broker = new PaperBroker(config.broker, store, {
-    hasBidAsk: source.manifest.capabilities.hasBidAsk,
-    hasOrderbook: source.manifest.capabilities.hasOrderbook,
+  const execution = createReplayExecution({
+    runId,
+    config: config.broker,
+    store,
+    dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
   });
-  pipeline = new Pipeline({
+  const strategy = stored
+    ? stored.strategy(config.strategy, config.strategy.kind)
+    : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket });
+  const pipeline = new Pipeline({
     clock,
     source,
     filter: stored ? stored.filter() : buildEventFilter(config.filter),
-    strategy: stored
-      ? stored.strategy(config.strategy, config.strategy.kind)
-      : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket }),
+    strategy: resumed ? resumeStrategy(resumed, strategy) : strategy,
     sizer: new KellySizer(config.risk, config.broker.fees, config.broker.tradePrint.halfSpreadUnits),
-    broker,
+    execution,
     store,
+    modelLatency: config.modelLatency,
   });
 
   try {
@@ -167,21 +180,25 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       checkpointEvery: req.checkpointEvery ?? 250_000,
       ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
       ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
+      maxInFlight: req.maxInFlight ?? models.maxInFlight,
+      stopBefore: () => models.stopReason(),
       onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
     });
     const wallMs = performance.now() - started;
     if (result.stopped) {
-      await store.checkpoint(result.events, result.simEnd ?? 0);
+      await store.checkpoint(result.resumeEv, result.simEnd ?? 0);
+      if (result.stopReason !== null) await store.interrupt(result.stopReason);
       return {
         runId,
         status: "interrupted",
+        stopReason: result.stopReason,
         digest: null,
         events: result.events,
         wallMs,
         eventsPerSecond: result.events / (wallMs / 1000),
         metrics: [],
         datasetName: described.name,
-        fillModel: broker.fillModel,
+        fillModel: execution.fillModel,
         filterDropped: result.filterDropped,
       };
     }
@@ -208,7 +225,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       eventsPerSecond: result.events / (wallMs / 1000),
       metrics,
       datasetName: described.name,
-      fillModel: broker.fillModel,
+      fillModel: execution.fillModel,
       filterDropped: result.filterDropped,
     };
   } catch (error) {

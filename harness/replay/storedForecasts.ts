@@ -7,23 +7,28 @@
  * runs as in any replay, on the same recorded market data.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { z } from "zod";
 import type { MarketEvent } from "../events/types.ts";
 import type { EventFilter, FilterVerdict } from "../filter/eventFilter.ts";
 import { memberAgent, poolMembers } from "../../strategies/llmForecaster.ts";
 import type { StrategyConfig } from "../../strategies/runConfig.ts";
 import type { ForecastOutput, Strategy } from "../../strategies/strategy.ts";
 
-interface StoredRow {
-  ticker: string;
-  ts: number;
-  model: string;
-  agent: string | null;
-  probability: number | null;
-  confidence: number | null;
-  abstain_reason: string | null;
-  rationale: string | null;
-  llm_call_id: string | null;
-}
+/** A stored forecast row as read back from DuckDB (checked: the file may come from another version). */
+const StoredRow = z.object({
+  ticker: z.string(),
+  ts: z.number(),
+  model: z.string(),
+  agent: z.string().nullable(),
+  probability: z.number().nullable(),
+  confidence: z.number().nullable(),
+  abstain_reason: z.string().nullable(),
+  rationale: z.string().nullable(),
+  llm_call_id: z.string().nullable(),
+  /** The answering call's latency, for the `recorded` model latency. */
+  latency_ms: z.number().nullable(),
+});
+export type StoredRow = z.infer<typeof StoredRow>;
 
 export class StoredForecasts {
   /** ticker → ts → rows in their original order. */
@@ -31,15 +36,21 @@ export class StoredForecasts {
   /** ts → tickers forecast then, in first-forecast order. */
   readonly #byTs = new Map<number, string[]>();
   count = 0;
+  /** The latest decision time with a stored forecast (-Infinity when none). */
+  lastTs = Number.NEGATIVE_INFINITY;
 
   static async load(c: DuckDBConnection, runId: string): Promise<StoredForecasts> {
     const reader = await c.runAndReadAll(
-      `SELECT ticker, ts::DOUBLE AS ts, model, agent, probability, confidence, abstain_reason, rationale, llm_call_id
-         FROM forecasts WHERE run_id = $1 ORDER BY seq`,
+      `SELECT f.ticker, f.ts::DOUBLE AS ts, f.model, f.agent, f.probability, f.confidence, f.abstain_reason, f.rationale, f.llm_call_id,
+              (SELECT max(c.latency_ms) FROM llm_calls c WHERE c.call_id = f.llm_call_id) AS latency_ms
+         FROM forecasts f WHERE f.run_id = $1 ORDER BY f.seq`,
       [runId],
     );
     const stored = new StoredForecasts();
-    for (const r of reader.getRowObjectsJS() as unknown as StoredRow[]) {
+    for (const raw of reader.getRowObjectsJS()) {
+      const checked = StoredRow.safeParse(raw);
+      if (!checked.success) throw new Error(`run ${runId}: a stored forecast row does not read back: ${checked.error.issues[0]?.path.join(".")}: ${checked.error.issues[0]?.message}`);
+      const r = checked.data;
       let byTs = stored.#rows.get(r.ticker);
       if (!byTs) stored.#rows.set(r.ticker, (byTs = new Map()));
       let list = byTs.get(r.ts);
@@ -51,6 +62,7 @@ export class StoredForecasts {
       }
       list.push(r);
       stored.count++;
+      if (r.ts > stored.lastTs) stored.lastTs = r.ts;
     }
     return stored;
   }
@@ -93,6 +105,7 @@ export class StoredForecasts {
           ...(r.abstain_reason ? { abstainReason: r.abstain_reason } : {}),
           ...(r.rationale ? { rationale: r.rationale } : {}),
           ...(r.llm_call_id ? { llmCallId: r.llm_call_id } : {}),
+          ...(r.latency_ms !== null ? { latencyMs: r.latency_ms } : {}),
         }));
         if (config.kind !== "consensus") return out;
         const members = config.members.map((m) => {

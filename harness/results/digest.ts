@@ -21,8 +21,9 @@ export const COST_LAYER_METRICS = [
 const PARTS: ReadonlyArray<[string, string]> = [
   ["forecasts", `SELECT seq, ts, ticker, model, probability, confidence, market_price, abstained, abstain_reason FROM forecasts WHERE run_id = $1 ORDER BY seq`],
   ["decisions", `SELECT seq, ts, ticker, action, probability, price_units, edge, kelly_fraction, contracts, reason FROM decisions WHERE run_id = $1 ORDER BY seq`],
-  ["orders", `SELECT order_id, client_order_id, ts, ticker, side, action, limit_units, contracts, status, filled, fee_units FROM orders WHERE run_id = $1 ORDER BY ev, order_id`],
-  ["fills", `SELECT fill_id, order_id, ts, ticker, side, price_units, contracts, fee_units FROM fills WHERE run_id = $1 ORDER BY ev, fill_id`],
+  // Order and fill ids are derived from the run id (stable across restarts, distinct between runs): what was traded is compared, not its names.
+  ["orders", `SELECT ts, ticker, side, action, limit_units, contracts, status, filled, fee_units FROM orders WHERE run_id = $1 ORDER BY ev, ts, ticker, side, action, limit_units, contracts, status, filled, fee_units`],
+  ["fills", `SELECT ts, ticker, side, price_units, contracts, fee_units FROM fills WHERE run_id = $1 ORDER BY ev, ts, ticker, side, price_units, contracts, fee_units`],
   ["settlements", `SELECT ts, ticker, result, yes_contracts, no_contracts, cost_units, payout_units, pnl_units FROM settlements WHERE run_id = $1 ORDER BY ev, ticker`],
   [
     "metrics",

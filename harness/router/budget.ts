@@ -1,9 +1,24 @@
 /**
- * AI budgets: daily and monthly, overall and per tier, in nano-dollars.
+ * AI budgets, in nano-dollars: daily and monthly, overall and per tier, on
+ * the injected Clock's UTC days and months (simulated days in replay: what
+ * the strategy would have spent live), plus `runNusd`, a cap on the real
+ * money one run spends in all (all tiers, all simulated days together).
+ *
  * A call reserves its worst-case cost before it goes out and settles to the
- * actual cost after; the check-and-reserve is synchronous (one JS turn), so
- * any number of concurrent calls can never together overspend a limit.
- * Days and months are UTC windows of the injected Clock: simulated days in replay.
+ * actual cost after. Reservations are decided in the order they are asked
+ * for (FIFO). One that would be refused while reservations granted before
+ * it are still open waits for them to settle and is checked again, and
+ * every later one queues behind it. Because a worst case is never below the
+ * actual cost, a grant with calls still open is one a serial run would also
+ * grant, and a refusal is only ever decided with nothing open: exactly the
+ * refusals of the same calls made one after another, whatever the
+ * concurrency. Granting is synchronous inside reserve() when nothing waits,
+ * so concurrent calls can never together overspend a limit.
+ *
+ * Once the run cap refuses a call it stays reached (`runExhausted`) and
+ * refuses every later paid call: the run should stop there, and a resumed
+ * run with a higher cap continues from the same point.
+ *
  * Alerts fire once per window and threshold when settled spend crosses a
  * configured fraction of a limit.
  */
@@ -19,6 +34,8 @@ export interface BudgetOptions extends Limits {
   tiers?: Readonly<Record<string, Limits>>;
   /** Fractions of a limit at which to alert, e.g. [0.8]. */
   alertAt?: readonly number[];
+  /** Cap on the real money spent by the whole run (config `budget.runUsd`), all tiers and days together. */
+  runNusd?: number;
 }
 
 export interface BudgetAlert {
@@ -37,7 +54,16 @@ export interface Reservation {
   readonly month: string;
 }
 
-export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: false; reason: string };
+/** `kind` says which limit refused: a simulated-window budget ("budget") or the run's real-money cap ("run_budget"). */
+export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: false; kind: "budget" | "run_budget"; reason: string };
+
+/** Spend already made (e.g. by the interrupted part of a resumed run), as its llm_calls rows say. */
+export interface SpentRow {
+  /** Run clock time of the call (sim_ts). */
+  simTs: number;
+  tier?: string | null | undefined;
+  costNusd: number;
+}
 
 interface Window {
   spent: number;
@@ -45,10 +71,30 @@ interface Window {
   alerted: Set<number>;
 }
 
+interface Pending {
+  tier: string;
+  amount: number;
+  day: string;
+  month: string;
+  resolve: (outcome: ReserveOutcome) => void;
+}
+
+/** Dollars from nano-dollars for messages: 2 to 4 decimals ($0.05, $0.0497, $5.00), more only for amounts below $0.0001. */
+export function formatUsd(nusd: number): string {
+  const usd = nusd / 1e9;
+  const fixed = usd.toFixed(usd !== 0 && Math.abs(usd) < 0.0001 ? 9 : 4).replace(/0+$/, "");
+  const [whole, fraction = ""] = fixed.split(".");
+  return `$${whole}.${fraction.padEnd(2, "0")}`;
+}
+
 export class Budget {
   readonly #windows = new Map<string, Window>();
   #nextId = 1;
   readonly #open = new Map<number, Reservation>();
+  readonly #queue: Pending[] = [];
+  #runSpent = 0;
+  #runReserved = 0;
+  #runExhausted: string | null = null;
 
   constructor(
     private readonly clock: Pick<Clock, "now">,
@@ -56,34 +102,53 @@ export class Budget {
     private readonly onAlert: (alert: BudgetAlert) => void = () => {},
   ) {}
 
-  /** Reserve `amountNusd` for a call in `tier`, or say which limit refuses it. */
-  reserve(tier: string, amountNusd: number): ReserveOutcome {
+  /**
+   * Reserve `amountNusd` for a call in `tier`, or say which limit refuses it.
+   * The day and month are taken from the clock now (synchronously); the
+   * answer may come later, when calls granted before this one have settled.
+   */
+  reserve(tier: string, amountNusd: number): Promise<ReserveOutcome> {
     const now = this.clock.now();
     const day = utcDay(now);
     const month = utcMonth(now);
-    const checks = this.#checks(tier, day, month);
-    for (const check of checks) {
-      if (check.limit === undefined) continue;
-      const w = this.#window(check.key);
-      if (w.spent + w.reserved + amountNusd > check.limit) {
-        return { ok: false, reason: `${check.label} budget: spent ${w.spent} + reserved ${w.reserved} + this call ${amountNusd} > limit ${check.limit} nUSD` };
-      }
-    }
-    for (const check of checks) this.#window(check.key).reserved += amountNusd;
-    const reservation: Reservation = { id: this.#nextId++, tier, amountNusd, day, month };
-    this.#open.set(reservation.id, reservation);
-    return { ok: true, reservation };
+    return new Promise<ReserveOutcome>((resolve) => {
+      this.#queue.push({ tier, amount: amountNusd, day, month, resolve });
+      this.#pump();
+    });
   }
 
   /** Replace the reservation by the actual cost (0 for a call that cost nothing). */
   settle(reservation: Reservation, actualNusd: number): void {
     if (!this.#open.delete(reservation.id)) throw new Error(`reservation ${reservation.id} settled twice`);
+    this.#runReserved -= reservation.amountNusd;
+    this.#runSpent += actualNusd;
     for (const check of this.#checks(reservation.tier, reservation.day, reservation.month)) {
       const w = this.#window(check.key);
       w.reserved -= reservation.amountNusd;
       w.spent += actualNusd;
       if (check.limit !== undefined && check.limit > 0) this.#alert(check.label, check.window, w, check.limit);
     }
+    this.#pump();
+  }
+
+  /**
+   * Count spend made before this budget existed (a resumed run's earlier
+   * calls) in its simulated day, month and tier, and in the run's total.
+   * Alerts it crosses are marked as given, not given again. Seed only calls
+   * that this process will not answer again: a call answered from the call
+   * journal reserves and settles its recorded cost itself.
+   */
+  seedSpent(rows: Iterable<SpentRow>): void {
+    for (const row of rows) {
+      if (row.costNusd === 0) continue;
+      this.#runSpent += row.costNusd;
+      for (const check of this.#checks(row.tier ?? "-", utcDay(row.simTs), utcMonth(row.simTs))) {
+        const w = this.#window(check.key);
+        w.spent += row.costNusd;
+        if (check.limit !== undefined && check.limit > 0) for (const f of this.options.alertAt ?? []) if (w.spent >= f * check.limit) w.alerted.add(f);
+      }
+    }
+    this.#pump();
   }
 
   /** Settled spend today (by the clock), overall or for a tier. */
@@ -95,8 +160,64 @@ export class Budget {
     return this.#window(tier ? `tier:${tier}|month ${utcMonth(this.clock.now())}` : `overall|month ${utcMonth(this.clock.now())}`).spent;
   }
 
+  /** Settled real money of the whole run (seeded spend included). */
+  get spentThisRun(): number {
+    return this.#runSpent;
+  }
+
+  /** The one-line message naming the run cap once it has refused a call; null until then. */
+  get runExhausted(): string | null {
+    return this.#runExhausted;
+  }
+
   get openReservations(): number {
     return this.#open.size;
+  }
+
+  /** Reservations asked for and not answered yet (waiting for earlier calls to settle). */
+  get waitingReservations(): number {
+    return this.#queue.length;
+  }
+
+  /** Decide queued reservations in order until one must wait for open calls to settle. */
+  #pump(): void {
+    for (;;) {
+      const head = this.#queue[0];
+      if (!head) return;
+      const refusal = this.#refusal(head);
+      if (refusal !== undefined && this.#open.size > 0) return; // re-checked when an earlier call settles
+      this.#queue.shift();
+      if (refusal !== undefined) {
+        if (refusal.kind === "run_budget") this.#runExhausted ??= refusal.reason;
+        head.resolve(refusal);
+        continue;
+      }
+      for (const check of this.#checks(head.tier, head.day, head.month)) this.#window(check.key).reserved += head.amount;
+      this.#runReserved += head.amount;
+      const reservation: Reservation = { id: this.#nextId++, tier: head.tier, amountNusd: head.amount, day: head.day, month: head.month };
+      this.#open.set(reservation.id, reservation);
+      head.resolve({ ok: true, reservation });
+    }
+  }
+
+  #refusal(p: Pending): Extract<ReserveOutcome, { ok: false }> | undefined {
+    if (p.amount === 0) return undefined; // a free call is never refused
+    for (const check of this.#checks(p.tier, p.day, p.month)) {
+      if (check.limit === undefined) continue;
+      const w = this.#window(check.key);
+      if (w.spent + w.reserved + p.amount > check.limit) {
+        return { ok: false, kind: "budget", reason: `${check.label} budget: spent ${w.spent} + reserved ${w.reserved} + this call ${p.amount} > limit ${check.limit} nUSD` };
+      }
+    }
+    const cap = this.options.runNusd;
+    if (cap !== undefined && (this.#runExhausted !== null || this.#runSpent + this.#runReserved + p.amount > cap)) {
+      return {
+        ok: false,
+        kind: "run_budget",
+        reason: this.#runExhausted ?? `budget.runUsd ${formatUsd(cap)} reached: spent ${formatUsd(this.#runSpent)} of real money in this run; raise budget.runUsd and resume`,
+      };
+    }
+    return undefined;
   }
 
   #checks(tier: string, day: string, month: string) {

@@ -35,6 +35,8 @@ export interface CallRecord {
   gpuMs?: number;
   cache: "miss" | "exact" | "semantic";
   finishReason?: string;
+  /** The raw text the provider returned (ok and malformed_output rows): what the call journal answers a resumed run from. */
+  answerText?: string;
 }
 
 export interface CallLog {
@@ -51,27 +53,48 @@ export class MemoryCallLog implements CallLog {
   async flush(): Promise<void> {}
 }
 
+/** How soon a recorded row is written without a flush() call. */
+export const CALL_LOG_FLUSH_MS = 200;
+
 /**
  * Batches rows through DuckDB's appender (STACK.md: a prepared statement per
  * row is ~240 µs; the appender is ~0.5 µs). record() is synchronous and
- * buffers; flush() appends and flushes. Call close() before the connection closes.
+ * buffers; a full batch, flush(), or a timer at most `flushMs` after the
+ * first buffered row (unref'ed, so it never keeps the process alive) appends
+ * and flushes: an answered call is durable a fraction of a second after it
+ * arrives, so a kill -9 loses at most that. Call close() before the
+ * connection closes (it also clears the timer).
  */
 export class DuckDbCallLog implements CallLog {
   readonly #buffer: CallRecord[] = [];
   #appender: DuckDBAppender | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #failure: unknown;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #migrated = false;
 
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly runId: string | null = null,
     private readonly batchSize = 2048,
+    private readonly flushMs = CALL_LOG_FLUSH_MS,
   ) {}
 
   record(call: CallRecord): void {
     this.#buffer.push(call);
     // A background flush that fails is reported by the next flush()/close(), never lost as an unhandled rejection.
-    if (this.#buffer.length >= this.batchSize) this.flush().catch((error: unknown) => (this.#failure ??= error));
+    if (this.#buffer.length >= this.batchSize) this.#background();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#background();
+      }, this.flushMs);
+      this.#timer.unref();
+    }
+  }
+
+  #background(): void {
+    this.flush().catch((error: unknown) => (this.#failure ??= error));
   }
 
   flush(): Promise<void> {
@@ -82,6 +105,8 @@ export class DuckDbCallLog implements CallLog {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     await this.flush();
     this.#appender?.closeSync();
     this.#appender = undefined;
@@ -91,6 +116,11 @@ export class DuckDbCallLog implements CallLog {
     if (this.#buffer.length === 0) return;
     const rows = this.#buffer.splice(0, this.#buffer.length);
     if (this.#failure !== undefined) throw this.#failure;
+    if (!this.#migrated) {
+      // A results file made before answer_text existed: add the column (CREATE TABLE IF NOT EXISTS does not).
+      await this.connection.run("ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS answer_text VARCHAR");
+      this.#migrated = true;
+    }
     const a = (this.#appender ??= await this.connection.createAppender("llm_calls"));
     const text = (v: string | null | undefined) => (v === undefined || v === null ? a.appendNull() : a.appendVarchar(v));
     const big = (v: number | undefined) => (v === undefined ? a.appendNull() : a.appendBigInt(BigInt(v)));
@@ -120,6 +150,7 @@ export class DuckDbCallLog implements CallLog {
       dbl(r.gpuMs);
       text(r.cache);
       text(r.finishReason);
+      text(r.answerText);
       a.endRow();
     }
     a.flushSync();

@@ -2,11 +2,22 @@
  * Per-provider circuit breaker. Defaults follow what users' bots run today:
  * open after 5 consecutive failures, half-open after 5 minutes, where one
  * probe call decides: success closes it, failure re-opens it for another
- * window. Time is the injected Clock, so replay opens and closes breakers on
- * simulated time. A cooldown (e.g. a long Retry-After) blocks the provider
- * until a given time without counting as a failure streak.
+ * window. A cooldown (e.g. a long Retry-After) blocks the provider until a
+ * given time without counting as a failure streak.
+ *
+ * Time is wall time, never the run's simulated clock: a provider's health is
+ * physical. A replay walks hours of simulated time in seconds, so a dead
+ * provider would otherwise be re-probed at every decision. The clock is
+ * monotonic (performance.now) unless one is injected; the router passes its
+ * own health clock's `now` to every call so one clock drives all breakers.
  */
-import type { Clock } from "../clock/clock.ts";
+
+export interface HealthClock {
+  now(): number;
+}
+
+/** Monotonic wall time in milliseconds (performance.now): immune to system clock steps. */
+export const monotonicClock: HealthClock = { now: () => performance.now() };
 
 export interface BreakerOptions {
   failureThreshold: number;
@@ -22,16 +33,20 @@ export class CircuitBreaker {
   #failures = 0;
   #openedAt = 0;
   #probeInFlight = false;
-  #coolUntil = 0;
+  #coolUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly clock: Pick<Clock, "now">,
+    private readonly clock: HealthClock = monotonicClock,
     private readonly options: BreakerOptions = DEFAULT_BREAKER,
     private readonly onChange?: (state: BreakerState) => void,
   ) {}
 
   get state(): BreakerState {
-    if (this.#state === "open" && this.clock.now() - this.#openedAt >= this.options.openMs) return "half_open";
+    return this.stateAt(this.clock.now());
+  }
+
+  stateAt(now: number): BreakerState {
+    if (this.#state === "open" && now - this.#openedAt >= this.options.openMs) return "half_open";
     return this.#state;
   }
 
@@ -40,9 +55,9 @@ export class CircuitBreaker {
   }
 
   /** May a call go out now? In half-open, only one probe at a time. Claims the probe when it says yes. */
-  tryAcquire(): boolean {
-    if (this.clock.now() < this.#coolUntil) return false;
-    const state = this.state;
+  tryAcquire(now: number = this.clock.now()): boolean {
+    if (now < this.#coolUntil) return false;
+    const state = this.stateAt(now);
     if (state === "closed") return true;
     if (state === "open") return false;
     if (this.#probeInFlight) return false;
@@ -57,11 +72,11 @@ export class CircuitBreaker {
     if (this.#state !== "closed") this.#set("closed");
   }
 
-  recordFailure(): void {
+  recordFailure(now: number = this.clock.now()): void {
     this.#failures += 1;
     if (this.#state === "half_open" || (this.#state === "closed" && this.#failures >= this.options.failureThreshold)) {
       this.#probeInFlight = false;
-      this.#openedAt = this.clock.now();
+      this.#openedAt = now;
       this.#set("open");
     }
   }
@@ -71,6 +86,7 @@ export class CircuitBreaker {
     this.#probeInFlight = false;
   }
 
+  /** Block the provider until `ts`, in this breaker's (health) time. */
   coolDownUntil(ts: number): void {
     this.#coolUntil = Math.max(this.#coolUntil, ts);
   }

@@ -9,6 +9,17 @@
  *
  * Every provider tried leaves one llm_calls row, so a call is always either
  * answered or recorded as failed, never lost.
+ *
+ * Two clocks: the injected `clock` is the run's (simulated in replay; inside
+ * `atDecisionTime` it answers the request's decision time) and drives the
+ * budgets' days, the ledger and sim_ts; `healthClock` is monotonic wall time
+ * and drives provider health (breakers, Retry-After cool-downs), which is
+ * physical even in replay.
+ *
+ * Identical requests in flight at once (same endpoint, same provider request)
+ * go out once: the others share the outcome, its one llm_calls row and its
+ * callId. A resumed run can hand in the answer journal of its interrupted
+ * part: a call found there is answered from it without reaching the provider.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
@@ -19,7 +30,9 @@ import { tryParseJsonAnswer } from "../../providers/structuredOutput.ts";
 import { requestKey } from "../../providers/cassette.ts";
 import { DEFAULT_RETRY, realSleep, retryDelay, type RetryPolicy, type Sleep } from "./backoff.ts";
 import type { Budget } from "./budget.ts";
+import type { AnswerJournal, JournalEntry } from "./callJournal.ts";
 import type { CallLog, CallRecord } from "./callLog.ts";
+import { monotonicClock, type HealthClock } from "./circuitBreaker.ts";
 import { CostLedger } from "./costLedger.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { FREE, costNusd, worstCaseNusd, type ModelPrice, type PriceTable } from "./pricing.ts";
@@ -51,7 +64,12 @@ export interface ExhaustedPolicy {
 export type RouterLogger = (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
 
 export interface RouterDeps {
+  /** The run's clock (simulated in replay): budget days and months, ledger, sim_ts. */
   clock: Pick<Clock, "now">;
+  /** Wall time for provider health (breakers, cool-downs); monotonic (performance.now) by default. */
+  healthClock?: HealthClock;
+  /** Answers already received by an interrupted run, looked up by prompt hash before a call goes out. */
+  journal?: AnswerJournal;
   endpoints: ReadonlyMap<string, Endpoint>;
   routes: Readonly<Record<string, RouteSpec>>;
   prices: PriceTable;
@@ -108,18 +126,30 @@ const BREAKER_COUNTS: ReadonlySet<ErrorClass> = new Set(["rate_limited", "server
 
 type CandidateOutcome<T> =
   | { kind: "ok"; outcome: Extract<RouterOutcome<T>, { ok: true }> }
-  | { kind: "failed"; errorClass: string; message: string; trace: AttemptTrace; refusedByBudget: boolean };
+  | { kind: "failed"; errorClass: string; message: string; trace: AttemptTrace; refusedByBudget: boolean; stopChain?: boolean };
+
+/** A copy for one sharer of an in-flight call: the outcome's trace is its own (complete() prepends to it). */
+function copyCandidate<T>(c: CandidateOutcome<T>): CandidateOutcome<T> {
+  if (c.kind === "ok") return { kind: "ok", outcome: { ...c.outcome, trace: c.outcome.trace.map((t) => ({ ...t })) } };
+  return { ...c, trace: { ...c.trace } };
+}
 
 export class Router {
   readonly ledger: CostLedger;
+  /** The budget calls reserve from; seed it (budget.seedSpent) when resuming a run. */
+  readonly budget: Budget;
   readonly #deps: RouterDeps;
   readonly #retry: RetryPolicy;
   readonly #rng: () => number;
   readonly #sleep: Sleep;
   readonly #log: RouterLogger;
+  readonly #health: HealthClock;
+  readonly #inflight = new Map<string, Promise<CandidateOutcome<unknown>>>();
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
+    this.budget = deps.budget;
+    this.#health = deps.healthClock ?? monotonicClock;
     this.ledger = deps.ledger ?? new CostLedger();
     this.#retry = deps.retry ?? DEFAULT_RETRY;
     this.#rng = deps.rng ?? Math.random;
@@ -155,6 +185,7 @@ export class Router {
       }
       trace.push(candidate.trace);
       last = { errorClass: candidate.errorClass, message: candidate.message };
+      if (candidate.stopChain) break;
       if (candidate.refusedByBudget) {
         if (exhausted.action === "abstain") break;
         if (exhausted.action === "free_only") paidAllowed = false;
@@ -166,6 +197,15 @@ export class Router {
       if (first) this.#record(request, first, { status: "error", errorClass: "circuit_open", attempts: 0 });
     }
     return { ok: false, ...last, trace };
+  }
+
+  /**
+   * Null while the run's real-money cap (budget.runUsd) holds; once it has
+   * refused a call, the one-line message naming it. The run should stop
+   * there: every later paid call is refused with errorClass run_budget.
+   */
+  runBudgetExhausted(): string | null {
+    return this.#deps.budget.runExhausted;
   }
 
   /** The first provider that can embed text (the local model, an Ollama endpoint), for the semantic cache. */
@@ -206,13 +246,8 @@ export class Router {
     throw new Error(`route ${task}: no price for ${ref.endpoint}/${ref.model} (add it to the price table, at 0 if it is free)`);
   }
 
+  /** One model of the chain, shared with identical requests already in flight. */
   async #tryModel<T>(ref: ModelRef, price: ModelPrice, route: RouteSpec, request: RouterRequest & { answer?: AnswerSpec<T> }): Promise<CandidateOutcome<T | string>> {
-    const endpoint = this.#deps.endpoints.get(ref.endpoint);
-    if (!endpoint) throw new Error(`unknown endpoint ${ref.endpoint}`);
-    const base: AttemptTrace = { provider: ref.endpoint, model: ref.model, tier: ref.tier, status: "skipped", attempts: 0 };
-    if (!endpoint.breaker.tryAcquire()) {
-      return { kind: "failed", errorClass: "circuit_open", message: `${ref.endpoint}: circuit open`, trace: { ...base, errorClass: "circuit_open" }, refusedByBudget: false };
-    }
     const maxTokens = request.maxTokens ?? route.maxTokens ?? this.#deps.defaults?.maxTokens ?? 1024;
     const timeoutMs = request.timeoutMs ?? route.timeoutMs ?? this.#deps.defaults?.timeoutMs;
     const temperature = request.temperature ?? route.temperature;
@@ -226,95 +261,146 @@ export class Router {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     };
+    const promptHash = requestKey(ref.endpoint, providerRequest);
+    const shared = this.#inflight.get(promptHash) as Promise<CandidateOutcome<T | string>> | undefined;
+    if (shared) return copyCandidate(await shared);
+    const flight = this.#attempt(ref, price, request, providerRequest, promptHash);
+    this.#inflight.set(promptHash, flight);
+    try {
+      return copyCandidate(await flight);
+    } finally {
+      if (this.#inflight.get(promptHash) === flight) this.#inflight.delete(promptHash);
+    }
+  }
+
+  async #attempt<T>(
+    ref: ModelRef,
+    price: ModelPrice,
+    request: RouterRequest & { answer?: AnswerSpec<T> },
+    providerRequest: ProviderRequest,
+    promptHash: string,
+  ): Promise<CandidateOutcome<T | string>> {
+    const endpoint = this.#deps.endpoints.get(ref.endpoint);
+    if (!endpoint) throw new Error(`unknown endpoint ${ref.endpoint}`);
+    const base: AttemptTrace = { provider: ref.endpoint, model: ref.model, tier: ref.tier, status: "skipped", attempts: 0 };
+    const journaled = this.#deps.journal?.take(promptHash);
+    if (!journaled && !endpoint.breaker.tryAcquire(this.#health.now())) {
+      return { kind: "failed", errorClass: "circuit_open", message: `${ref.endpoint}: circuit open`, trace: { ...base, errorClass: "circuit_open" }, refusedByBudget: false };
+    }
+    const maxTokens = providerRequest.maxTokens ?? 1024;
     const promptBytes = request.messages.reduce((n, m) => n + Buffer.byteLength(m.content, "utf8") + 8, 0) + (request.answer ? Buffer.byteLength(JSON.stringify(request.answer.jsonSchema)) + 64 : 0);
     const worst = worstCaseNusd(price, promptBytes, maxTokens);
-    const reserved = this.#deps.budget.reserve(ref.tier, worst);
-    const promptHash = requestKey(ref.endpoint, providerRequest);
+    const reserved = await this.#deps.budget.reserve(ref.tier, worst);
     if (!reserved.ok) {
-      endpoint.breaker.recordNeutral();
-      this.#log("warn", "budget refused a call", { task: request.task, provider: ref.endpoint, model: ref.model, reason: reserved.reason });
-      const trace: AttemptTrace = { ...base, status: "refused", errorClass: "budget" };
-      this.#record(request, trace, { status: "refused", errorClass: "budget", attempts: 0, promptHash });
-      return { kind: "failed", errorClass: "budget", message: reserved.reason, trace, refusedByBudget: true };
+      if (!journaled) endpoint.breaker.recordNeutral();
+      const errorClass = reserved.kind;
+      this.#log("warn", errorClass === "run_budget" ? "the run's real-money cap refused a call" : "budget refused a call", { task: request.task, provider: ref.endpoint, model: ref.model, reason: reserved.reason });
+      const trace: AttemptTrace = { ...base, status: "refused", errorClass };
+      this.#record(request, trace, { status: "refused", errorClass, attempts: 0, promptHash });
+      return { kind: "failed", errorClass, message: reserved.reason, trace, refusedByBudget: errorClass === "budget", stopChain: errorClass === "run_budget" };
     }
 
-    const started = performance.now();
-    let attempts = 0;
-    let result: ProviderResult | undefined;
-    let failure: ProviderError | undefined;
-    for (;;) {
-      attempts += 1;
-      try {
-        const client = endpoint.nextClient();
-        result = await endpoint.queue.add(() => client.complete(providerRequest));
-        endpoint.breaker.recordSuccess();
-        break;
-      } catch (error) {
-        failure = error instanceof ProviderError ? error : new ProviderError("server", error instanceof Error ? error.message : String(error), { provider: ref.endpoint });
-        if (BREAKER_COUNTS.has(failure.errorClass)) endpoint.breaker.recordFailure();
-        else endpoint.breaker.recordNeutral();
-        if (!RETRYABLE.has(failure.errorClass) || attempts > this.#retry.maxRetries || request.signal?.aborted) break;
-        const retryAfter = failure.details.retryAfterMs;
-        if (retryAfter !== undefined && retryAfter > this.#retry.maxRetryAfterMs) {
-          endpoint.breaker.coolDownUntil(this.#deps.clock.now() + retryAfter);
-          break;
+    let settled = false;
+    try {
+      let result: ProviderResult | undefined;
+      let failure: ProviderError | undefined;
+      let attempts = 0;
+      let latencyMs = 0;
+      if (journaled) {
+        result = journalResult(journaled);
+        attempts = 0;
+        latencyMs = journaled.latencyMs ?? 0;
+      } else {
+        const started = performance.now();
+        for (;;) {
+          attempts += 1;
+          try {
+            const client = endpoint.nextClient();
+            result = await endpoint.queue.add(() => client.complete(providerRequest));
+            endpoint.breaker.recordSuccess();
+            break;
+          } catch (error) {
+            failure = error instanceof ProviderError ? error : new ProviderError("server", error instanceof Error ? error.message : String(error), { provider: ref.endpoint });
+            if (BREAKER_COUNTS.has(failure.errorClass)) endpoint.breaker.recordFailure(this.#health.now());
+            else endpoint.breaker.recordNeutral();
+            if (!RETRYABLE.has(failure.errorClass) || attempts > this.#retry.maxRetries || request.signal?.aborted) break;
+            const retryAfter = failure.details.retryAfterMs;
+            if (retryAfter !== undefined && retryAfter > this.#retry.maxRetryAfterMs) {
+              endpoint.breaker.coolDownUntil(this.#health.now() + retryAfter);
+              break;
+            }
+            await this.#sleep(retryDelay(attempts - 1, this.#retry, this.#rng, retryAfter));
+            if (!endpoint.breaker.tryAcquire(this.#health.now())) break;
+          }
         }
-        await this.#sleep(retryDelay(attempts - 1, this.#retry, this.#rng, retryAfter));
-        if (!endpoint.breaker.tryAcquire()) break;
+        latencyMs = performance.now() - started;
       }
-    }
-    const latencyMs = performance.now() - started;
 
-    if (!result) {
-      this.#deps.budget.settle(reserved.reservation, 0);
-      const errorClass = failure?.errorClass ?? "server";
-      const trace: AttemptTrace = { ...base, status: "error", errorClass, attempts };
-      this.#record(request, trace, { status: "error", errorClass, attempts, promptHash, latencyMs });
-      this.#log("warn", "model call failed", { task: request.task, provider: ref.endpoint, model: ref.model, errorClass, attempts, message: failure?.message });
-      return { kind: "failed", errorClass, message: failure?.message ?? errorClass, trace, refusedByBudget: false };
-    }
+      if (!result) {
+        settled = true;
+        this.#deps.budget.settle(reserved.reservation, 0);
+        const errorClass = failure?.errorClass ?? "server";
+        const trace: AttemptTrace = { ...base, status: "error", errorClass, attempts };
+        this.#record(request, trace, { status: "error", errorClass, attempts, promptHash, latencyMs });
+        this.#log("warn", "model call failed", { task: request.task, provider: ref.endpoint, model: ref.model, errorClass, attempts, message: failure?.message });
+        return { kind: "failed", errorClass, message: failure?.message ?? errorClass, trace, refusedByBudget: false };
+      }
 
-    // Paid for whether or not the answer is usable: settle and account before validating.
-    const computed = costNusd(price, result.usage);
-    const reportedNusd = result.reportedCostUsd !== undefined ? Math.round(result.reportedCostUsd * 1e9) : undefined;
-    const cost = reportedNusd ?? computed;
-    if (reportedNusd !== undefined && reportedNusd !== computed) {
-      this.#log("info", "provider-reported cost differs from the price table", { provider: ref.endpoint, model: ref.model, reportedNusd, computedNusd: computed });
-    }
-    this.#deps.budget.settle(reserved.reservation, cost);
-    const clockTs = this.#deps.clock.now();
-    this.ledger.add({ provider: ref.endpoint, model: ref.model, task: request.task, tier: ref.tier, ts: clockTs, costNusd: cost, ...(request.agent !== undefined ? { agent: request.agent } : {}) });
+      // Paid for whether or not the answer is usable: settle and account before validating.
+      let cost: number;
+      let reportedNusd: number | undefined;
+      if (journaled) {
+        cost = journaled.costNusd;
+        reportedNusd = journaled.reportedCostNusd;
+      } else {
+        const computed = costNusd(price, result.usage);
+        reportedNusd = result.reportedCostUsd !== undefined ? Math.round(result.reportedCostUsd * 1e9) : undefined;
+        cost = reportedNusd ?? computed;
+        if (reportedNusd !== undefined && reportedNusd !== computed) {
+          this.#log("info", "provider-reported cost differs from the price table", { provider: ref.endpoint, model: ref.model, reportedNusd, computedNusd: computed });
+        }
+      }
+      settled = true;
+      this.#deps.budget.settle(reserved.reservation, cost);
+      const clockTs = this.#deps.clock.now();
+      this.ledger.add({ provider: ref.endpoint, model: ref.model, task: request.task, tier: ref.tier, ts: clockTs, costNusd: cost, ...(request.agent !== undefined ? { agent: request.agent } : {}) });
 
-    let answer: T | string = result.text;
-    let malformed: string | undefined;
-    if (request.answer) {
-      const value = result.parsed !== undefined ? result.parsed : tryParseJsonAnswer(result.text);
-      const checked = value === undefined ? undefined : request.answer.validate.safeParse(value);
-      if (!checked) malformed = `answer is not JSON: ${JSON.stringify(result.text.slice(0, 120))}`;
-      else if (!checked.success) malformed = `answer out of schema or range: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-      else answer = checked.data;
+      let answer: T | string = result.text;
+      let malformed: string | undefined;
+      if (request.answer) {
+        const value = result.parsed !== undefined ? result.parsed : tryParseJsonAnswer(result.text);
+        const checked = value === undefined ? undefined : request.answer.validate.safeParse(value);
+        if (!checked) malformed = `answer is not JSON: ${JSON.stringify(result.text.slice(0, 120))}`;
+        else if (!checked.success) malformed = `answer out of schema or range: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+        else answer = checked.data;
+      }
+      const usageFields = {
+        attempts,
+        promptHash,
+        latencyMs,
+        ttftMs: result.ttftMs,
+        usage: result,
+        costNusd: cost,
+        answerText: result.text,
+        ...(reportedNusd !== undefined ? { reportedCostNusd: reportedNusd } : {}),
+      };
+      if (malformed !== undefined) {
+        const trace: AttemptTrace = { ...base, status: "error", errorClass: "malformed_output", attempts };
+        // A journaled answer already has its row.
+        if (!journaled) this.#record(request, trace, { status: "error", errorClass: "malformed_output", ...usageFields });
+        this.#log("warn", "malformed model answer", { task: request.task, provider: ref.endpoint, model: ref.model, detail: malformed, ...(journaled ? { journal: journaled.callId } : {}) });
+        return { kind: "failed", errorClass: "malformed_output", message: malformed, trace, refusedByBudget: false };
+      }
+      const trace: AttemptTrace = { ...base, status: "ok", attempts };
+      const callId = journaled ? journaled.callId : this.#record(request, trace, { status: "ok", ...usageFields });
+      return {
+        kind: "ok",
+        outcome: { ok: true, answer, result, provider: ref.endpoint, model: ref.model, tier: ref.tier, callId, costNusd: cost, trace: [trace] },
+      };
+    } finally {
+      // Never leave a reservation open: later reservations may be waiting for it.
+      if (!settled) this.#deps.budget.settle(reserved.reservation, 0);
     }
-    const usageFields = {
-      attempts,
-      promptHash,
-      latencyMs,
-      ttftMs: result.ttftMs,
-      usage: result,
-      costNusd: cost,
-      ...(reportedNusd !== undefined ? { reportedCostNusd: reportedNusd } : {}),
-    };
-    if (malformed !== undefined) {
-      const trace: AttemptTrace = { ...base, status: "error", errorClass: "malformed_output", attempts };
-      this.#record(request, trace, { status: "error", errorClass: "malformed_output", ...usageFields });
-      this.#log("warn", "malformed model answer", { task: request.task, provider: ref.endpoint, model: ref.model, detail: malformed });
-      return { kind: "failed", errorClass: "malformed_output", message: malformed, trace, refusedByBudget: false };
-    }
-    const trace: AttemptTrace = { ...base, status: "ok", attempts };
-    const callId = this.#record(request, trace, { status: "ok", ...usageFields });
-    return {
-      kind: "ok",
-      outcome: { ok: true, answer, result, provider: ref.endpoint, model: ref.model, tier: ref.tier, callId, costNusd: cost, trace: [trace] },
-    };
   }
 
   #record(
@@ -330,6 +416,7 @@ export class Router {
       usage?: ProviderResult;
       costNusd?: number;
       reportedCostNusd?: number;
+      answerText?: string;
     },
   ): string {
     const callId = randomUUID();
@@ -357,7 +444,24 @@ export class Router {
       ...(r?.gpuMs !== undefined ? { gpuMs: r.gpuMs } : {}),
       cache: "miss",
       ...(r ? { finishReason: r.finishReason } : {}),
+      ...(fields.answerText !== undefined ? { answerText: fields.answerText } : {}),
     });
     return callId;
   }
+}
+
+const FINISH_REASONS: ReadonlySet<string> = new Set(["stop", "length", "content_filter", "error", "other"]);
+
+/** The provider result a journal entry stands for (the text is parsed and validated again, like a fresh answer). */
+function journalResult(entry: JournalEntry): ProviderResult {
+  const finish = entry.finishReason !== undefined && FINISH_REASONS.has(entry.finishReason) ? (entry.finishReason as ProviderResult["finishReason"]) : "stop";
+  return {
+    text: entry.text,
+    usage: { inputTokens: entry.inputTokens, outputTokens: entry.outputTokens, cachedInputTokens: entry.cachedTokens },
+    latencyMs: entry.latencyMs ?? 0,
+    ttftMs: entry.ttftMs ?? entry.latencyMs ?? 0,
+    finishReason: finish,
+    ...(entry.reportedCostNusd !== undefined ? { reportedCostUsd: entry.reportedCostNusd / 1e9 } : {}),
+    ...(entry.gpuMs !== undefined ? { gpuMs: entry.gpuMs } : {}),
+  };
 }

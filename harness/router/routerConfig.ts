@@ -13,7 +13,7 @@
  *   },
  *   "routes": { "forecast": { "chain": [{ "endpoint": "openrouter", "model": "deepseek/deepseek-chat", "tier": "cheap" }] } },
  *   "prices": { "file": "prices.json", "models": { "openrouter/deepseek/deepseek-chat": { "input": 0.27, "output": 1.1 } } },
- *   "budget": { "dailyUsd": "5", "monthlyUsd": "100", "tiers": { "premium": { "dailyUsd": "2" } }, "alertAt": [0.8],
+ *   "budget": { "dailyUsd": "5", "monthlyUsd": "100", "runUsd": "20", "tiers": { "premium": { "dailyUsd": "2" } }, "alertAt": [0.8],
  *               "whenExhausted": { "action": "free_only", "fallback": [{ "endpoint": "local", "model": "stories260K", "tier": "local" }] } }
  * }
  */
@@ -29,7 +29,8 @@ import type { Sleep } from "./backoff.ts";
 import { DEFAULT_RETRY } from "./backoff.ts";
 import { Budget, type BudgetAlert, type Limits } from "./budget.ts";
 import type { CallLog } from "./callLog.ts";
-import { CircuitBreaker, DEFAULT_BREAKER } from "./circuitBreaker.ts";
+import type { AnswerJournal } from "./callJournal.ts";
+import { CircuitBreaker, DEFAULT_BREAKER, monotonicClock, type HealthClock } from "./circuitBreaker.ts";
 import { Endpoint } from "./endpoint.ts";
 import { PriceTable, dollarsToNusd, modelPriceSchema } from "./pricing.ts";
 import { Router, type RouterLogger } from "./router.ts";
@@ -87,6 +88,8 @@ export const routerConfigSchema = z
     prices: z.object({ file: z.string().optional(), models: z.record(z.string(), modelPriceSchema).optional() }).strict().optional(),
     budget: limits
       .extend({
+        /** Cap on the real money one run spends (wall clock: all tiers and simulated days together); the run stops when it is reached. */
+        runUsd: usd.optional(),
         tiers: z.partialRecord(tier, limits).optional(),
         alertAt: z.array(z.number().gt(0).lte(1)).optional(),
         whenExhausted: z.object({ action: z.enum(["next", "free_only", "abstain"]), fallback: z.array(modelRef).optional() }).strict().optional(),
@@ -109,7 +112,12 @@ export const routerConfigSchema = z
 export type RouterConfig = z.input<typeof routerConfigSchema>;
 
 export interface RouterRuntime {
+  /** The run's clock (simulated in replay). */
   clock: Pick<Clock, "now">;
+  /** Wall time for provider health (breakers, cool-downs); monotonic by default. Tests inject a fake one. */
+  healthClock?: HealthClock;
+  /** A resumed run's answer journal (CallJournal.load). */
+  journal?: AnswerJournal;
   callLog: CallLog;
   env?: Readonly<Record<string, string | undefined>>;
   logger?: RouterLogger;
@@ -145,6 +153,7 @@ export function buildRouter(config: RouterConfig, runtime: RouterRuntime): Route
   const resolve = (p: string) => (runtime.baseDir && !p.startsWith("/") ? `${runtime.baseDir}/${p}` : p);
   const breakerOptions = { failureThreshold: c.breaker?.failures ?? DEFAULT_BREAKER.failureThreshold, openMs: c.breaker?.openMs ?? DEFAULT_BREAKER.openMs };
   const logger = runtime.logger ?? (() => {});
+  const healthClock = runtime.healthClock ?? monotonicClock;
   const endpoints = new Map<string, Endpoint>();
   for (const [name, e] of Object.entries(c.endpoints)) {
     let clients: Provider[];
@@ -189,7 +198,7 @@ export function buildRouter(config: RouterConfig, runtime: RouterRuntime): Route
         clients = [new CassetteProvider({ name, mode: "replay", path: resolve(e.path) })];
         break;
     }
-    const breaker = new CircuitBreaker(runtime.clock, breakerOptions, (state) => logger(state === "closed" ? "info" : "warn", `circuit ${state}`, { provider: name }));
+    const breaker = new CircuitBreaker(healthClock, breakerOptions, (state) => logger(state === "closed" ? "info" : "warn", `circuit ${state}`, { provider: name }));
     endpoints.set(
       name,
       new Endpoint(name, clients, breaker, { ...(e.concurrency !== undefined ? { concurrency: e.concurrency } : {}), ...(e.requestsPerMinute !== undefined ? { requestsPerMinute: e.requestsPerMinute } : {}) }, free),
@@ -205,7 +214,7 @@ export function buildRouter(config: RouterConfig, runtime: RouterRuntime): Route
   for (const [t, l] of Object.entries(c.budget?.tiers ?? {})) if (l) tiers[t] = toLimits(l);
   const budget = new Budget(
     runtime.clock,
-    { ...toLimits(c.budget), tiers, ...(c.budget?.alertAt ? { alertAt: c.budget.alertAt } : {}) },
+    { ...toLimits(c.budget), tiers, ...(c.budget?.alertAt ? { alertAt: c.budget.alertAt } : {}), ...(c.budget?.runUsd !== undefined ? { runNusd: c.budget.runUsd } : {}) },
     (alert) => {
       logger("warn", "budget alert", { ...alert });
       runtime.onBudgetAlert?.(alert);
@@ -213,6 +222,8 @@ export function buildRouter(config: RouterConfig, runtime: RouterRuntime): Route
   );
   return new Router({
     clock: runtime.clock,
+    healthClock,
+    ...(runtime.journal ? { journal: runtime.journal } : {}),
     endpoints,
     routes: c.routes,
     prices,

@@ -45,7 +45,13 @@ export interface OrderRow {
   action: "buy" | "sell";
   limitUnits: number;
   contracts: number;
-  status: "filled" | "partial" | "unfilled" | "rejected";
+  /**
+   * `filled` / `partial` / `unfilled`: ended by its own terms (complete, or the
+   * rest expired), by what traded. `rejected`: refused before it worked (by the
+   * engine's buying-power check or by the venue). `cancelled`: the rest was
+   * cancelled on request (`filled` says how much traded first).
+   */
+  status: "filled" | "partial" | "unfilled" | "rejected" | "cancelled";
   filled: number;
   feeUnits: number;
   reason: string | null;
@@ -180,8 +186,7 @@ export class DuckDbStore implements Store {
       if (row.status === "completed") throw new Error(`run ${run.runId} is already completed; nothing to resume`);
       resumeFrom = row.cp;
       for (const t of Object.keys(COLUMNS)) await c.run(`DELETE FROM ${t} WHERE run_id = $1 AND ev >= $2`, [run.runId, resumeFrom]);
-      // Model calls carry no event index: those made after the checkpoint's simulated time are redone.
-      await c.run(`DELETE FROM llm_calls WHERE run_id = $1 AND sim_ts > (SELECT coalesce(sim_end, -1) FROM runs WHERE run_id = $1)`, [run.runId]);
+      // llm_calls rows stay: each was a real, paid request, and the resumed run answers from them (harness/router/callJournal.ts).
       await c.run(`UPDATE runs SET status = 'running', error = NULL WHERE run_id = $1`, [run.runId]);
     } else {
       await c.run(
@@ -272,6 +277,12 @@ export class DuckDbStore implements Store {
       `UPDATE runs SET status = 'completed', digest = $1, events = $2, checkpoint_ev = $2, sim_start = $3, sim_end = $4, wall_ms = $5, finished_at = $6 WHERE run_id = $7`,
       [fields.digest, fields.events, fields.simStart, fields.simEnd, fields.wallMs, Date.now(), this.runId],
     );
+  }
+
+  /** The run stopped on its own before the end (e.g. its real-money cap) and can be resumed: say why. */
+  async interrupt(reason: string): Promise<void> {
+    await this.flush();
+    await this.db.connection.run(`UPDATE runs SET status = 'interrupted', error = $1 WHERE run_id = $2`, [reason, this.runId]);
   }
 
   async fail(error: string): Promise<void> {

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS runs (
   dataset_hash  VARCHAR,
   dataset_path  VARCHAR,          -- where it was read from (resume reopens it)
   code_version  VARCHAR,
-  status        VARCHAR NOT NULL, -- running | completed | failed
+  status        VARCHAR NOT NULL, -- running | interrupted (stopped itself, resumable) | completed | failed
   started_at    BIGINT NOT NULL,  -- wall time
   finished_at   BIGINT,
   wall_ms       BIGINT,
@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS orders (
   action        VARCHAR NOT NULL, -- buy | sell
   limit_units   BIGINT NOT NULL,
   contracts     BIGINT NOT NULL,
-  status        VARCHAR NOT NULL, -- filled | partial | unfilled | rejected
+  status        VARCHAR NOT NULL, -- filled | partial | unfilled | rejected | cancelled
   filled        BIGINT NOT NULL,
   fee_units     BIGINT NOT NULL,  -- order total, rounded up to the cent
   reason        VARCHAR,
@@ -159,7 +159,7 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   model         VARCHAR NOT NULL,
   prompt_hash   VARCHAR,
   status        VARCHAR NOT NULL, -- ok | error | refused (budget) | abstained
-  error_class   VARCHAR,          -- rate_limited | server | timeout | bad_request | auth | malformed_output | network | budget
+  error_class   VARCHAR,          -- rate_limited | server | timeout | bad_request | auth | malformed_output | network | budget | run_budget | circuit_open
   attempts      INTEGER NOT NULL DEFAULT 1,
   input_tokens  BIGINT NOT NULL DEFAULT 0,
   output_tokens BIGINT NOT NULL DEFAULT 0,
@@ -170,7 +170,8 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   ttft_ms       DOUBLE,
   gpu_ms        DOUBLE,           -- local models: compute time on the device
   cache         VARCHAR NOT NULL DEFAULT 'miss', -- miss | exact | semantic
-  finish_reason VARCHAR
+  finish_reason VARCHAR,
+  answer_text   VARCHAR           -- raw text the provider returned (ok and malformed_output rows): the journal a resumed run answers from
 );
 
 -- The prompt template a run's model calls used, word for word (templates are versioned in strategies/prompts).

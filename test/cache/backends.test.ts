@@ -122,6 +122,7 @@ describe.each(backends)("%s backend", (_name, open) => {
       const exact = await earlier.cached.complete({ task: "forecast", messages: ask(prompt), answer: forecastAnswer });
       expect(earlier.provider.calls).toBe(1); // not served from the future: asked the provider
       expect(exact.ok && made.ok && exact.answer.probability !== made.answer.probability).toBe(true);
+      earlier.clock.observe(T0 + 1); // the semantic cache serves only answers made strictly before now
       const semantic = await earlier.cached.complete({ task: "forecast", messages: ask(near), answer: forecastAnswer });
       // The near prompt matches the earlier run's own answer (made at T0), never the later one.
       expect(earlier.provider.calls).toBe(1);

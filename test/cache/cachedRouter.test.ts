@@ -130,8 +130,9 @@ describe("semantic cache", () => {
     expect(cosine(a!, b!)).toBeGreaterThanOrEqual(0.95);
     expect(cosine(a!, c!)).toBeLessThan(0.5);
 
-    const { cached, provider, log } = makeCached(semantic, { embedder });
+    const { cached, provider, log, clock } = makeCached(semantic, { embedder });
     const first = await cached.complete({ task: "forecast", messages: ask(q1), answer: forecastAnswer });
+    clock.observe(T0 + 1);
     const near = await cached.complete({ task: "forecast", messages: ask(q1near), answer: forecastAnswer });
     expect(provider.calls).toBe(1);
     expect(near.ok && first.ok && near.answer).toEqual(first.ok && first.answer);
@@ -141,13 +142,27 @@ describe("semantic cache", () => {
     expect(await cached.stats()).toMatchObject({ exactHits: 0, semanticHits: 1, misses: 2 });
   });
 
+  it("an answer made at the same simulated instant is not served semantically (exact still is)", async () => {
+    const { cached, provider, log, clock } = makeCached(semantic, { embedder: new BagOfWordsEmbedder() });
+    await cached.complete({ task: "forecast", messages: ask(q1), answer: forecastAnswer });
+    await cached.complete({ task: "forecast", messages: ask(q1near), answer: forecastAnswer }); // same instant: a miss
+    await cached.complete({ task: "forecast", messages: ask(q1), answer: forecastAnswer }); // same instant, same key: an exact hit
+    expect(provider.calls).toBe(2);
+    clock.observe(T0 + 1);
+    const q1far = q1near.replace("0.43", "0.44");
+    await cached.complete({ task: "forecast", messages: ask(q1far), answer: forecastAnswer });
+    expect(provider.calls).toBe(2);
+    expect(log.calls.map((c) => c.cache)).toEqual(["miss", "miss", "exact", "semantic"]);
+  });
+
   it("below the threshold it misses (threshold above the pair's similarity)", async () => {
     const embedder = new BagOfWordsEmbedder();
     const [a, b] = await embedder.embed([q1, q1near]);
     const { cosine } = await import("../../harness/cache/semantic.ts");
     const similarity = cosine(a!, b!);
-    const { cached, provider } = makeCached({ backend: "memory", semantic: { enabled: true, threshold: Math.min(1, similarity + 1e-6) } }, { embedder });
+    const { cached, provider, clock } = makeCached({ backend: "memory", semantic: { enabled: true, threshold: Math.min(1, similarity + 1e-6) } }, { embedder });
     await cached.complete({ task: "forecast", messages: ask(q1), answer: forecastAnswer });
+    clock.observe(T0 + 1);
     await cached.complete({ task: "forecast", messages: ask(q1near), answer: forecastAnswer });
     expect(provider.calls).toBe(2);
   });
@@ -159,11 +174,13 @@ describe("semantic cache", () => {
     await cached.complete({ task: "screen", messages: ask(q1near), answer: forecastAnswer });
     expect(provider.calls).toBe(2); // shorter than 1000 characters
     expect(embedder.calls).toBe(0);
-    const { cached: c2, provider: p2 } = makeCached({ backend: "memory", semantic: { enabled: true, tasks: ["screen"] } }, { embedder });
+    const { cached: c2, provider: p2, clock: clock2 } = makeCached({ backend: "memory", semantic: { enabled: true, tasks: ["screen"] } }, { embedder });
     await c2.complete({ task: "forecast", messages: ask(q1), answer: forecastAnswer });
+    clock2.observe(T0 + 1);
     await c2.complete({ task: "forecast", messages: ask(q1near), answer: forecastAnswer });
     expect(p2.calls).toBe(2); // forecast is not a semantic task
     await c2.complete({ task: "screen", messages: ask(q1), answer: forecastAnswer });
+    clock2.observe(T0 + 2);
     await c2.complete({ task: "screen", messages: ask(q1near), answer: forecastAnswer });
     expect(p2.calls).toBe(3);
   });

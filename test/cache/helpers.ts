@@ -1,7 +1,9 @@
-/** Test doubles for the cache: a provider that counts its calls, a real Router over it, a fake embedder, a real redis-server. */
+/** Test doubles for the cache: a provider that counts its calls, a scripted one that answers after a delay, a real Router over it, a fake embedder, a real redis-server. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { Provider, ProviderRequest, ProviderResult } from "../../providers/provider.ts";
+import { ProviderError } from "../../providers/providerError.ts";
+import type { Clock } from "../../harness/clock/clock.ts";
 import { Budget } from "../../harness/router/budget.ts";
 import { MemoryCallLog, type CallLog } from "../../harness/router/callLog.ts";
 import { CircuitBreaker } from "../../harness/router/circuitBreaker.ts";
@@ -33,7 +35,49 @@ export class CountingProvider implements Provider {
 /** $1 per million input tokens, $2 per million output: a call above costs $0.0012 = 1,200,000 nano-dollars. */
 export const CALL_COST_NUSD = 1_200_000;
 
-export function makeRouterStack<L extends CallLog = MemoryCallLog>(clock: SimulatedClock, provider = new CountingProvider(), log: L = new MemoryCallLog() as CallLog as L) {
+/**
+ * Answers after a delay, with an answer that depends only on the prompt and
+ * on how many times that prompt was asked before (so a prompt sent twice gets
+ * two different answers, and nothing depends on the order in which different
+ * prompts reach it). A prompt containing FAIL_ONCE fails (bad_request, neither
+ * retried nor counted by the breaker) the first time it is asked.
+ */
+export const FAIL_ONCE = "FAIL_ONCE";
+export class ScriptedProvider implements Provider {
+  readonly name = "paid";
+  calls = 0;
+  /** The user text of every request received, in arrival order. */
+  readonly received: string[] = [];
+  readonly #asked = new Map<string, number>();
+  constructor(private readonly delayMs: (text: string) => number = () => 0) {}
+  async complete(request: ProviderRequest): Promise<ProviderResult> {
+    this.calls += 1;
+    const text = request.messages.filter((m) => m.role === "user").map((m) => m.content).join("\n");
+    this.received.push(text);
+    const n = (this.#asked.get(text) ?? 0) + 1;
+    this.#asked.set(text, n);
+    await sleep(this.delayMs(text));
+    if (text.includes(FAIL_ONCE) && n === 1) throw new ProviderError("bad_request", "scripted failure", { provider: this.name, status: 400 });
+    const probability = Math.round((0.05 + ((fnv(text) % 80) + n) / 100) * 100) / 100;
+    const answer = JSON.stringify({ probability, confidence: 0.5, rationale: `ask ${n}: ${text.slice(0, 30)}` });
+    return { text: answer, parsed: JSON.parse(answer), usage: { inputTokens: 1000, outputTokens: 100, cachedInputTokens: 0 }, latencyMs: 5, ttftMs: 5, finishReason: "stop" };
+  }
+}
+
+/** A 32-bit FNV-1a hash: deterministic delays and answers in tests. */
+export function fnv(text: string): number {
+  let h = 2166136261;
+  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return h;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function makeRouterStack<L extends CallLog = MemoryCallLog, P extends Provider = CountingProvider>(
+  clock: Clock,
+  provider: P = new CountingProvider() as Provider as P,
+  log: L = new MemoryCallLog() as CallLog as L,
+) {
   const router = new Router({
     clock,
     endpoints: new Map([["paid", new Endpoint("paid", [provider], new CircuitBreaker(clock))]]),
@@ -48,9 +92,10 @@ export function makeRouterStack<L extends CallLog = MemoryCallLog>(clock: Simula
   return { router, provider, log };
 }
 
-export function makeCached(config: CacheConfigInput, options: { backend?: CacheBackend; embedder?: Embedder; clock?: SimulatedClock; provider?: CountingProvider } = {}) {
-  const clock = options.clock ?? new SimulatedClock(T0);
-  const stack = makeRouterStack(clock, options.provider);
+/** A CachedRouter over a Router over `provider`; pass a DecisionClock to run requests inside atDecisionTime. */
+export function makeCached<P extends Provider = CountingProvider>(config: CacheConfigInput, options: { backend?: CacheBackend; embedder?: Embedder; clock?: Clock; provider?: P } = {}) {
+  const clock: Clock = options.clock ?? new SimulatedClock(T0);
+  const stack = makeRouterStack<MemoryCallLog, P>(clock, options.provider ?? (new CountingProvider() as Provider as P));
   const cached = new CachedRouter({
     inner: stack.router,
     backend: options.backend ?? new MemoryCache(),

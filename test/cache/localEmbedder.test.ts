@@ -27,8 +27,9 @@ describe("semantic cache with the real tiny model's embeddings", () => {
 
     // Threshold between the unrelated pair's similarity and 1.
     const threshold = (1 + Math.max(unrelated, 0)) / 2;
-    const { cached, provider, log } = makeCached({ backend: "memory", semantic: { enabled: true, threshold } }, { embedder: local });
+    const { cached, provider, log, clock } = makeCached({ backend: "memory", semantic: { enabled: true, threshold } }, { embedder: local });
     const first = await cached.complete({ task: "screen", messages: [{ role: "system", content: "v1" }, { role: "user", content: story }], answer: forecastAnswer });
+    clock.observe(clock.now() + 1); // the semantic cache serves only answers made strictly before now
     const second = await cached.complete({ task: "screen", messages: [{ role: "system", content: "v2" }, { role: "user", content: story }], answer: forecastAnswer });
     await cached.complete({ task: "screen", messages: [{ role: "user", content: other }], answer: forecastAnswer });
     expect(provider.calls).toBe(2);

@@ -16,7 +16,7 @@ import { applySchema } from "../../harness/store/schema.ts";
 import { DuckDbCallLog } from "../../harness/router/callLog.ts";
 import { buildCachedRouter } from "../../harness/cache/openCache.ts";
 import type { CacheConfigInput } from "../../harness/cache/cacheConfig.ts";
-import { CALL_COST_NUSD, HOUR, T0, ask, makeRouterStack, redisForTests, type RedisHandle } from "./helpers.ts";
+import { CALL_COST_NUSD, CountingProvider, HOUR, T0, ask, makeRouterStack, redisForTests, type RedisHandle } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tapedeck-rerun-"));
 let results: Db;
@@ -45,7 +45,7 @@ async function replay(runId: string, cache: CacheConfigInput) {
   const clock = new SimulatedClock(T0);
   const callLog = new DuckDbCallLog(results.connection, runId);
   // The router and the cache write the same log, as in a run.
-  const stack = makeRouterStack(clock, undefined, callLog);
+  const stack = makeRouterStack(clock, new CountingProvider(), callLog);
   const cached = await buildCachedRouter(stack.router, cache, { clock, callLog, baseDir: dir });
   const answers: unknown[] = [];
   for (const step of script) {

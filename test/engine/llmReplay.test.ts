@@ -85,17 +85,25 @@ describe("LLM strategies over a loopback model server", () => {
       router: loopbackRouter(server.baseURL, { forecast: "bull-1" }, PRICES),
       cache: { backend: "duckdb", path: join(tempDir(), "resume-cache.duckdb") },
     });
+    const sentBefore = server.requests.length;
     const straight = await runReplay({ config, datasetDir: SAMPLE, db });
+    const straightSent = server.requests.length - sentBefore;
     // Interrupt right after a timestamp whose decisions called the model: the hardest place to resume from.
     const [tenth] = await q(`SELECT ev::DOUBLE AS ev FROM forecasts WHERE run_id = $1 ORDER BY seq LIMIT 1 OFFSET 9`, [straight.runId]);
-    const cut = await runReplay({ config, datasetDir: SAMPLE, db, stopAfter: (tenth!["ev"] as number) + 1, checkpointEvery: 1_000 });
+    // A fresh cache for the interrupted run, so that what it asks really reaches the server.
+    const cutConfig = parseRunConfig({ ...config, cache: { backend: "duckdb", path: join(tempDir(), "resume-cache-2.duckdb") } });
+    const sentBeforeCut = server.requests.length;
+    const cut = await runReplay({ config: cutConfig, datasetDir: SAMPLE, db, stopAfter: (tenth!["ev"] as number) + 1, checkpointEvery: 1_000 });
     expect(cut.status).toBe("interrupted");
-    const resumed = await runReplay({ config, datasetDir: SAMPLE, db, resumeRunId: cut.runId });
+    const resumed = await runReplay({ config: cutConfig, datasetDir: SAMPLE, db, resumeRunId: cut.runId });
     expect(resumed.digest).toBe(straight.digest);
-    const count = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1`, [runId]))[0]!["n"];
+    // The server answered each request once over both processes, as for the uninterrupted run.
+    expect(server.requests.length - sentBeforeCut).toBe(straightSent);
+    const sent = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1 AND cache = 'miss'`, [runId]))[0]!["n"];
     const forecasts = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1`, [runId]))[0]!["n"];
-    expect(await count(resumed.runId)).toBe(await forecasts(resumed.runId));
-    expect(await count(resumed.runId)).toBe(await count(straight.runId));
+    // One row per provider request (answers the resumed process took from the cache are rows of their own, cache = 'exact', cost 0).
+    expect(await sent(resumed.runId)).toBe(await forecasts(resumed.runId));
+    expect(await sent(resumed.runId)).toBe(await sent(straight.runId));
   });
 
   it("reruns from a warm DuckDB cache with zero provider calls, $0, and the same digest", async () => {

@@ -6,7 +6,9 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PaperBroker, PaperBrokerConfig } from "../../harness/broker/paperBroker.ts";
+import { PaperBrokerConfig } from "../../harness/broker/paperBroker.ts";
+import { createReplayExecution } from "../../harness/portfolio/createReplayExecution.ts";
+import type { MarketView } from "../../harness/state/marketState.ts";
 import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
 import type { Db } from "../../harness/db/duckdb.ts";
 import { ReplaySource } from "../../harness/events/replaySource.ts";
@@ -15,7 +17,7 @@ import { Pipeline } from "../../harness/pipeline.ts";
 import { KellySizer } from "../../harness/sizing/sizer.ts";
 import { RiskLimitsSchema } from "../../harness/sizing/riskLimits.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
-import type { Strategy } from "../../strategies/strategy.ts";
+import type { Strategy, StrategyContext } from "../../strategies/strategy.ts";
 import { market, tempDir, writeTinyDataset } from "../fixtures/tinyDataset.ts";
 
 const H = 3_600_000;
@@ -32,11 +34,13 @@ interface Sighting {
   settled: boolean;
 }
 
-/** A strategy that forecasts nothing useful but writes down everything it can see. */
-function spyStrategy(seen: Sighting[]): Strategy {
-  return {
-    name: "spy",
-    forecast(ticker, view, ctx) {
+/**
+ * A strategy that forecasts nothing useful but writes down everything it can
+ * see. As a model strategy (`readsAhead`) it is asked by the read-ahead
+ * cursor, which runs ahead of the commit cursor, and answers late.
+ */
+function spyStrategy(seen: Sighting[], readsAhead: boolean): Strategy {
+  const look = (ticker: string, view: MarketView, ctx: StrategyContext) => {
       const m = view.market(ticker)!;
       const news = view.recentNews(1000);
       seen.push({
@@ -51,11 +55,22 @@ function spyStrategy(seen: Sighting[]): Strategy {
         settled: m.settled,
       });
       return [{ ticker, model: "spy", probability: 0.5, confidence: 0 }];
+  };
+  if (!readsAhead) return { name: "spy", forecast: look };
+  return {
+    name: "spy",
+    forecast: look,
+    prepare: (ticker, view, ctx) => {
+      const answer = look(ticker, view, ctx);
+      return () => new Promise((resolve) => setTimeout(() => resolve(answer), 5));
     },
   };
 }
 
-describe("replay has no lookahead", () => {
+describe.each([
+  { mode: "serial", readsAhead: false },
+  { mode: "read-ahead, 4 forecasts in flight", readsAhead: true },
+])("replay has no lookahead ($mode)", ({ readsAhead }) => {
   let dir: string;
   let db: Db;
   const seen: Sighting[] = [];
@@ -93,12 +108,12 @@ describe("replay has no lookahead", () => {
       clock,
       source,
       filter: new IntervalFilter(0),
-      strategy: spyStrategy(seen),
+      strategy: spyStrategy(seen, readsAhead),
       sizer: new KellySizer(RiskLimitsSchema.parse({})),
-      broker: new PaperBroker(PaperBrokerConfig.parse({}), store, { hasBidAsk: true, hasOrderbook: false }),
+      execution: createReplayExecution({ runId: "spy", config: PaperBrokerConfig.parse({}), store, dataset: { hasBidAsk: true, hasOrderbook: false } }),
       store,
     });
-    await pipeline.run();
+    await pipeline.run({ maxInFlight: 4 });
     await store.flush();
     await source.close();
   });

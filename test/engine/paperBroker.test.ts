@@ -5,12 +5,13 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { PaperBroker, PaperBrokerConfig } from "../../harness/broker/paperBroker.ts";
+import { PaperBrokerConfig } from "../../harness/broker/paperBroker.ts";
 import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
 import type { Db } from "../../harness/db/duckdb.ts";
 import { ReplaySource } from "../../harness/events/replaySource.ts";
 import { IntervalFilter } from "../../harness/filter/eventFilter.ts";
 import { Pipeline } from "../../harness/pipeline.ts";
+import { createReplayExecution } from "../../harness/portfolio/createReplayExecution.ts";
 import { RiskLimitsSchema } from "../../harness/sizing/riskLimits.ts";
 import { KellySizer } from "../../harness/sizing/sizer.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
@@ -39,9 +40,11 @@ async function replay(rows: TinyDatasetRows, strategy: Strategy) {
     false,
   );
   const source = await ReplaySource.open(join(dir, "ds"));
-  const broker = new PaperBroker(PaperBrokerConfig.parse({ bankrollUsd: 1000 }), store, {
-    hasBidAsk: source.manifest.capabilities.hasBidAsk,
-    hasOrderbook: source.manifest.capabilities.hasOrderbook,
+  const execution = createReplayExecution({
+    runId: "t",
+    config: PaperBrokerConfig.parse({ bankrollUsd: 1000 }),
+    store,
+    dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
   });
   await new Pipeline({
     clock: new SimulatedClock(),
@@ -49,19 +52,19 @@ async function replay(rows: TinyDatasetRows, strategy: Strategy) {
     filter: new IntervalFilter(0),
     strategy,
     sizer: new KellySizer(RiskLimitsSchema.parse({})),
-    broker,
+    execution,
     store,
   }).run();
   await store.flush();
   await source.close();
   const q = async (sql: string) => (await db!.connection.runAndReadAll(sql)).getRowObjectsJS();
-  return { broker, q };
+  return { execution, q };
 }
 
 describe("paper broker with the quote fill model", () => {
   it("buys at the ask, charges Kalshi's fee rounded up, and settles at the result", async () => {
     const quote = (ts: number, ticker: string) => ({ ts, ticker, yes_bid: 0.48, yes_ask: 0.5, last_price: null, volume: 1000, open_interest: null });
-    const { broker, q } = await replay(
+    const { execution, q } = await replay(
       {
         markets: [market("WIN", { close_time: 10 * H, result: "yes" }), market("VOID", { close_time: 10 * H, result: null })],
         quotes: [quote(H, "WIN"), quote(H, "VOID"), quote(H + 1000, "WIN"), quote(H + 1000, "VOID")],
@@ -85,8 +88,8 @@ describe("paper broker with the quote fill model", () => {
       { ticker: "VOID", result: null, cost: 295000, payout: 295000, pnl: 0 },
       { ticker: "WIN", result: "yes", cost: 295000, payout: 570000, pnl: 275000 },
     ]);
-    expect(broker.portfolio.cashUnits()).toBe(10_000_000 + 275_000);
-    expect(broker.portfolio.openPositionCount()).toBe(0);
+    expect(execution.portfolio.cashUnits()).toBe(10_000_000 + 275_000);
+    expect(execution.portfolio.openPositionCount()).toBe(0);
     const holds = await q(`SELECT reason, count(*)::DOUBLE AS n FROM decisions WHERE action = 'hold' GROUP BY reason ORDER BY reason`);
     // The broker sees each event before the strategy: at H+1s the order fills, then the new forecast meets the position.
     expect(holds).toEqual([{ reason: "risk:existingPosition", n: 2 }]);
@@ -108,14 +111,14 @@ describe("paper broker with the quote fill model", () => {
 describe("paper broker with the trade-print fill model (trades-only data)", () => {
   it("fills at later prints plus the half-spread, capped by participation, fees rounded per order", async () => {
     const trade = (ts: number, id: string, count: number) => ({ ts, ticker: "T", trade_id: id, yes_price: 0.5, count, taker_side: "yes" as const });
-    const { broker, q } = await replay(
+    const { execution, q } = await replay(
       {
         markets: [market("T", { close_time: 10 * H, result: "no" })],
         trades: [trade(H, "a", 600), trade(H + 10_000, "b", 200), trade(H + 20_000, "c", 500)],
       },
       fixed(0.9),
     );
-    expect(broker.fillModel).toBe("trade-print");
+    expect(execution.fillModel).toBe("trade-print");
     // Ask = last print 0.50 + half-spread 0.01 = 0.51: 56 contracts fit the $30 cap.
     const fills = await q(`SELECT price_units::DOUBLE AS price, contracts::DOUBLE AS n, fee_units::DOUBLE AS fee FROM fills ORDER BY ts`);
     expect(fills).toEqual([

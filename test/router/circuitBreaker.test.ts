@@ -61,11 +61,11 @@ describe("breaker inside the router", () => {
     await backup?.close();
   });
 
-  it("stops calling a failing provider after 5 failures and probes it again after 5 simulated minutes", async () => {
+  it("stops calling a failing provider after 5 failures and probes it again after 5 minutes of wall time", async () => {
     let healthy = false;
     server = await startOpenAiServer((): ScriptStep => (healthy ? { kind: "reply", content: goodAnswer } : { kind: "status", status: 503 }));
     backup = await startOpenAiServer(() => ({ kind: "reply", content: goodAnswer }));
-    const { router, clock, logs } = makeRouter({
+    const { router, health, logs } = makeRouter({
       endpoints: { flaky: openaiEndpoint(server.baseURL), backup: openaiEndpoint(backup.baseURL) },
       routes: { forecast: { chain: [{ endpoint: "flaky", model: "m", tier: "cheap" }, { endpoint: "backup", model: "m", tier: "cheap" }] } },
       prices: { models: { m: { input: 0, output: 0 } } },
@@ -78,11 +78,50 @@ describe("breaker inside the router", () => {
     expect(server.requests).toHaveLength(5); // open: not called
     expect(logs.some((l) => l.startsWith("warn circuit open"))).toBe(true);
     healthy = true;
-    clock.advance(300_000);
+    health.advance(300_000);
     const probe = await router.complete({ task: "forecast", messages: question });
     expect(probe.ok && probe.provider).toBe("flaky");
     expect(server.requests).toHaveLength(6);
     expect(logs.some((l) => l.startsWith("info circuit closed"))).toBe(true);
+  });
+
+  it("stays open while simulated time jumps hours between decisions but wall time does not", async () => {
+    server = await startOpenAiServer(() => ({ kind: "status", status: 503 }));
+    backup = await startOpenAiServer(() => ({ kind: "reply", content: goodAnswer }));
+    const { router, clock, health, log } = makeRouter({
+      endpoints: { dead: openaiEndpoint(server.baseURL), backup: openaiEndpoint(backup.baseURL) },
+      routes: { forecast: { chain: [{ endpoint: "dead", model: "m", tier: "cheap" }, { endpoint: "backup", model: "m", tier: "cheap" }] } },
+      prices: { models: { m: { input: 0, output: 0 } } },
+      retry: { maxRetries: 0 },
+      breaker: { failures: 2, openMs: 300_000 },
+    });
+    for (let i = 0; i < 2; i++) expect((await router.complete({ task: "forecast", messages: question })).ok).toBe(true);
+    expect(server.requests).toHaveLength(2); // open now
+    // Ten decisions, four simulated hours apart (40 h of replay in well under a second of wall time).
+    for (let i = 0; i < 10; i++) {
+      clock.advance(4 * 3_600_000);
+      health.advance(10);
+      const outcome = await router.complete({ task: "forecast", messages: question });
+      expect(outcome.ok && outcome.provider).toBe("backup");
+      expect(outcome.trace.map((t) => [t.provider, t.status, t.errorClass ?? null])).toEqual([
+        ["dead", "skipped", "circuit_open"],
+        ["backup", "ok", null],
+      ]);
+    }
+    expect(server.requests).toHaveLength(2); // never re-probed
+    expect(log.calls.filter((c) => c.provider === "dead").map((c) => c.errorClass)).toEqual(["server", "server"]);
+    // Five minutes of wall time later (100 ms already passed), one probe goes out.
+    health.advance(300_000 - 100);
+    await router.complete({ task: "forecast", messages: question });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it("the breaker's default clock is monotonic wall time (performance.now)", async () => {
+    const breaker = new CircuitBreaker(undefined, { failureThreshold: 1, openMs: 30 });
+    breaker.recordFailure();
+    expect(breaker.tryAcquire()).toBe(false);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(breaker.tryAcquire()).toBe(true);
   });
 
   it("records a call as failed when every breaker on its chain is open", async () => {

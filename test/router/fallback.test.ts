@@ -81,11 +81,11 @@ describe("router fallback on each error class", () => {
     expect(log.calls[0]).toMatchObject({ status: "ok", attempts: 2 });
   });
 
-  it("a Retry-After beyond the limit cools the provider down instead of waiting; the clock lifts it", async () => {
+  it("a Retry-After beyond the limit cools the provider down instead of waiting; wall time lifts it, simulated time does not", async () => {
     const a = await startOpenAiServer(sequence({ kind: "status", status: 429, retryAfter: "600" }, { kind: "reply", content: goodAnswer }));
     const b = await startOpenAiServer(sequence({ kind: "reply", content: goodAnswer }));
     servers.push(a, b);
-    const { router, sleeps, clock } = makeRouter({
+    const { router, sleeps, clock, health } = makeRouter({
       endpoints: { primary: openaiEndpoint(a.baseURL), backup: openaiEndpoint(b.baseURL) },
       routes: { forecast: { chain: [{ endpoint: "primary", model: "m1", tier: "cheap" }, { endpoint: "backup", model: "m2", tier: "cheap" }] } },
       prices,
@@ -95,7 +95,10 @@ describe("router fallback on each error class", () => {
     expect(sleeps).toEqual([]);
     await router.complete({ task: "forecast", messages: question });
     expect(a.requests).toHaveLength(1); // cooling down: skipped
-    clock.advance(600_000);
+    clock.advance(6 * 3_600_000); // hours of simulated time: still cooling down
+    expect((await router.complete({ task: "forecast", messages: question })).ok).toBe(true);
+    expect(a.requests).toHaveLength(1);
+    health.advance(600_000);
     const third = await router.complete({ task: "forecast", messages: question });
     expect(third.ok && third.provider).toBe("primary");
   });

@@ -63,7 +63,7 @@ describe("fault injection", () => {
       retry: { maxRetries: 1 },
       breaker: { failures: 1000 },
     });
-    const outcomes = await Promise.all(Array.from({ length: 500 }, (_, i) => router.complete({ task: "forecast", agent: `call-${i}`, messages: question, answer: forecastAnswer })));
+    const outcomes = await Promise.all(Array.from({ length: 500 }, (_, i) => router.complete({ task: "forecast", agent: `call-${i}`, messages: [{ role: "user", content: `${question[0]?.content} (#${i})` }], answer: forecastAnswer })));
     expect(a.faults() + b.faults()).toBeGreaterThan(100);
     const answered = outcomes.filter((o) => o.ok);
     const failed = outcomes.filter((o) => !o.ok);

@@ -30,7 +30,8 @@ describe("per-provider limits", () => {
       routes: { forecast: { chain: [{ endpoint: "p", model: "m", tier: "cheap" }] } },
       prices: { models: { m: { input: 0, output: 0 } } },
     });
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => router.complete({ task: "forecast", messages: question })));
+    // Distinct prompts: identical ones in flight at once would share one request.
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => router.complete({ task: "forecast", messages: [{ role: "user", content: `question ${i}` }] })));
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(peak).toBe(3);
   });

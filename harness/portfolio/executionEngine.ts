@@ -1,0 +1,229 @@
+/**
+ * The engine's side of execution: implements `Execution` over any `Broker`.
+ *
+ * - submit: derives the client order id from the run and the decision
+ *   (`td-<12 hex of sha256(runId)>-<decisionSeq>`: a resubmission after a
+ *   crash is the same order), checks buying power (worst-case cost = limit ×
+ *   contracts + the most the fee can be, against cash less what orders in
+ *   flight reserve; a failing order is stored as `rejected` with reason
+ *   `insufficient_buying_power` and never reaches the broker), then sends it.
+ * - every report the broker emits is queued by the sink and applied in
+ *   arrival order: to the portfolio, and as rows to the Store (a fills row per
+ *   fill; an orders row when the order ends; an equity row after an order
+ *   that traded ends and after each settlement). Reports that arrive during
+ *   a call are applied before it returns, with that call's `ev`; reports that
+ *   arrive on their own (a live venue) wait for `drainReports(ev)`.
+ * - settle events pay positions out at the market's result (a null result
+ *   refunds the cost).
+ *
+ * Row figures are those the PaperBroker used to write itself, so replay
+ * results (orders, fills, settlements, equity) are unchanged.
+ */
+import { createHash } from "node:crypto";
+import type { Broker, OrderRequest } from "../broker/broker.ts";
+import type { ExecutionReport, TerminalReport } from "../broker/executionReport.ts";
+import { DEFAULT_FEE_SCHEDULE, maxOrderFee, scheduleFor, type FeeSchedule, type FeeScheduleOverrides } from "../broker/fees.ts";
+import type { MarketEvent } from "../events/types.ts";
+import type { Units } from "../money/money.ts";
+import type { MarketView } from "../state/marketState.ts";
+import type { OrderRow, Store } from "../store/resultsStore.ts";
+import type { Execution } from "./execution.ts";
+import { Portfolio, type OpenOrder } from "./portfolio.ts";
+
+export interface ExecutionEngineOptions {
+  runId: string;
+  broker: Broker;
+  store: Store;
+  startingCashUnits: Units;
+  /** Fee terms for the buying-power bound (the venue charges the real fees). */
+  fees?: { default: FeeSchedule; series: FeeScheduleOverrides };
+}
+
+/** The client order id of a run's decision: the same on every attempt, so the venue sees one order. */
+export function clientOrderIdFor(runId: string, decisionSeq: number): string {
+  if (!Number.isSafeInteger(decisionSeq) || decisionSeq < 0) throw new RangeError(`decisionSeq must be a non-negative integer, got ${String(decisionSeq)}`);
+  return `td-${createHash("sha256").update(runId).digest("hex").slice(0, 12)}-${decisionSeq}`;
+}
+
+export const INSUFFICIENT_BUYING_POWER = "insufficient_buying_power";
+
+export class ExecutionEngine implements Execution {
+  readonly portfolio: Portfolio;
+  readonly #broker: Broker;
+  readonly #store: Store;
+  readonly #runId: string;
+  readonly #fees: { default: FeeSchedule; series: FeeScheduleOverrides };
+  readonly #queue: ExecutionReport[] = [];
+  /** Every client order id used in this process (a repeated decisionSeq is the caller's bug). */
+  readonly #used = new Set<string>();
+
+  constructor(opts: ExecutionEngineOptions) {
+    this.#broker = opts.broker;
+    this.#store = opts.store;
+    this.#runId = opts.runId;
+    this.#fees = opts.fees ?? { default: DEFAULT_FEE_SCHEDULE, series: {} };
+    this.portfolio = new Portfolio(opts.startingCashUnits);
+    this.#broker.onReport((r) => this.#queue.push(r));
+  }
+
+  onEvent(ev: number, event: MarketEvent, view: MarketView): void | Promise<void> {
+    this.portfolio.observeTime(event.ts);
+    const work = this.#broker.onMarketEvent(event, view);
+    if (work) return work.then(() => this.#afterMarketEvent(ev, event));
+    this.#afterMarketEvent(ev, event);
+  }
+
+  #afterMarketEvent(ev: number, event: MarketEvent): void {
+    this.#apply(ev);
+    if (event.kind === "settle") this.#settle(ev, event.ticker, event.result, event.ts);
+  }
+
+  submit(ev: number, decisionSeq: number, order: OrderRequest, view: MarketView): void | Promise<void> {
+    const clientOrderId = clientOrderIdFor(this.#runId, decisionSeq);
+    if (this.#used.has(clientOrderId)) throw new Error(`decision ${decisionSeq} of run ${this.#runId} already placed order ${clientOrderId}`);
+    this.#used.add(clientOrderId);
+    const now = view.now();
+    const info = view.market(order.ticker)?.info;
+    const schedule = scheduleFor(info?.seriesTicker ?? "", this.#fees.series, this.#fees.default);
+    const maxFeeUnits = maxOrderFee(order.action, order.limitUnits, order.contracts, schedule);
+    const worst = (order.action === "buy" ? order.limitUnits * order.contracts : 0) + maxFeeUnits;
+    const available = this.portfolio.buyingPowerUnits();
+    if (worst > available) {
+      this.#store.order(ev, orderRow(order, clientOrderId, clientOrderId, now, "rejected", 0, 0, `${order.reason}; rejected: ${INSUFFICIENT_BUYING_POWER} (worst case ${worst} > ${available} units)`));
+      return;
+    }
+    this.portfolio.addPending({ clientOrderId, order: { ...order }, submitTs: now, maxFeeUnits });
+    const sent = this.#broker.submit({ ...order, clientOrderId }, view);
+    if (sent) return sent.then(() => void this.#apply(ev));
+    this.#apply(ev);
+  }
+
+  /** Ask the venue to cancel the rest of an order in flight; the `cancelled` report does the rest. Not in `Execution` (the pipeline never cancels yet). */
+  cancel(ev: number, clientOrderId: string): void | Promise<void> {
+    if (!this.portfolio.openOrder(clientOrderId)) return;
+    const asked = this.#broker.cancel(clientOrderId);
+    if (asked) return asked.then(() => void this.#apply(ev));
+    this.#apply(ev);
+  }
+
+  drainReports(ev: number): number {
+    return this.#apply(ev);
+  }
+
+  #apply(ev: number): number {
+    let n = 0;
+    // Reports emitted while one is applied (none today) join the end of the queue.
+    while (this.#queue.length > 0) {
+      this.#applyOne(ev, this.#queue.shift()!);
+      n++;
+    }
+    return n;
+  }
+
+  #applyOne(ev: number, r: ExecutionReport): void {
+    const p = this.portfolio;
+    switch (r.kind) {
+      case "accepted":
+        p.accept(r.clientOrderId, r.venueOrderId);
+        return;
+      case "partially_filled":
+      case "filled": {
+        const o = p.fill(r.clientOrderId, r.venueOrderId, r);
+        this.#store.fill(ev, {
+          fillId: r.fillId,
+          orderId: r.venueOrderId,
+          ts: r.ts,
+          ticker: o.order.ticker,
+          side: o.order.side,
+          action: o.order.action,
+          priceUnits: r.priceUnits,
+          contracts: r.contracts,
+          feeUnits: r.feeUnits,
+          liquidity: r.liquidity,
+        });
+        if (r.kind === "filled") this.#end(ev, r);
+        return;
+      }
+      case "rejected":
+      case "cancelled":
+      case "expired":
+        this.#end(ev, r);
+        return;
+    }
+  }
+
+  /** An order ended: charge the rest of its fee, write its row, and the equity after it if it traded. */
+  #end(ev: number, r: TerminalReport): void {
+    const orderFeeUnits = r.kind === "rejected" ? 0 : r.orderFeeUnits;
+    const o = this.portfolio.end(r.clientOrderId, orderFeeUnits);
+    const venueOrderId = r.venueOrderId ?? o.venueOrderId ?? o.clientOrderId;
+    this.#store.order(ev, orderRow(o.order, venueOrderId, o.clientOrderId, o.submitTs, statusOf(r, o), o.filled, o.feesChargedUnits, reasonOf(r, o)));
+    if (o.filled > 0) this.#recordEquity(ev, r.ts);
+  }
+
+  #settle(ev: number, ticker: string, result: "yes" | "no" | null, ts: number): void {
+    const settled = this.portfolio.settle(ticker, result);
+    if (!settled) return;
+    const { position: pos, payoutUnits } = settled;
+    this.#store.settlement(ev, {
+      ts,
+      ticker,
+      result,
+      yesContracts: pos.yes,
+      noContracts: pos.no,
+      costUnits: pos.costUnits,
+      payoutUnits,
+      pnlUnits: payoutUnits - pos.costUnits,
+    });
+    this.#recordEquity(ev, ts);
+  }
+
+  #recordEquity(ev: number, ts: number): void {
+    const cash = this.portfolio.cashUnits();
+    const positions = this.portfolio.positionsUnits();
+    this.#store.equity(ev, { ts, cashUnits: cash, positionsUnits: positions, equityUnits: cash + positions, aiSpendNusd: 0 });
+  }
+}
+
+/**
+ * The stored status: `rejected` and `cancelled` as reported; an order that
+ * ended by its own terms (`filled`, `expired`) is `filled`, `partial` or
+ * `unfilled` by what traded, as the paper broker always wrote it.
+ */
+function statusOf(r: TerminalReport, o: OpenOrder): OrderRow["status"] {
+  if (r.kind === "rejected") return "rejected";
+  if (r.kind === "cancelled") return "cancelled";
+  return o.filled === 0 ? "unfilled" : o.filled >= o.order.contracts ? "filled" : "partial";
+}
+
+/** Why it was placed; for orders the venue refused or cancelled, also why that happened. */
+function reasonOf(r: TerminalReport, o: OpenOrder): string {
+  if (r.kind === "rejected" || r.kind === "cancelled") return `${o.order.reason}; ${r.kind}: ${r.reason}`;
+  return o.order.reason;
+}
+
+function orderRow(
+  order: OrderRequest,
+  orderId: string,
+  clientOrderId: string,
+  ts: number,
+  status: OrderRow["status"],
+  filled: number,
+  feeUnits: Units,
+  reason: string,
+): OrderRow {
+  return {
+    orderId,
+    clientOrderId,
+    ts,
+    ticker: order.ticker,
+    side: order.side,
+    action: order.action,
+    limitUnits: order.limitUnits,
+    contracts: order.contracts,
+    status,
+    filled,
+    feeUnits,
+    reason,
+  };
+}
