@@ -44,6 +44,8 @@ export interface RouterBenchResult {
 
 const ANSWER = JSON.stringify({ probability: 0.5, confidence: 0.5, rationale: "bench" });
 const messages = [{ role: "user" as const, content: "Will it rain tomorrow?" }];
+/** A distinct prompt per concurrent call: identical requests in flight together are sent once (single flight). */
+const ask = (i: number) => [{ role: "user" as const, content: `Will it rain tomorrow? (#${i})` }];
 
 function routerOver(provider: Provider, concurrency: number): Router {
   const clock = { now: () => Date.now() };
@@ -102,9 +104,9 @@ export async function benchRouter(options: RouterBenchOptions = {}): Promise<Rou
   try {
     const provider = new OpenAiCompatibleProvider({ name: "loopback", baseURL: slow.baseURL, apiKey: "bench" });
     const router = routerOver(provider, concurrency);
-    await Promise.all(Array.from({ length: concurrency }, () => router.complete({ task: "forecast", messages, answer: forecastAnswer }))); // open the sockets
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => router.complete({ task: "forecast", messages: ask(-1 - i), answer: forecastAnswer }))); // open the sockets
     const started = performance.now();
-    const outcomes = await Promise.all(Array.from({ length: calls }, () => router.complete({ task: "forecast", messages, answer: forecastAnswer })));
+    const outcomes = await Promise.all(Array.from({ length: calls }, (_, i) => router.complete({ task: "forecast", messages: ask(i), answer: forecastAnswer })));
     wallMs = performance.now() - started;
     failed = outcomes.filter((o) => !o.ok).length;
   } finally {

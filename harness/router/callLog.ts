@@ -118,7 +118,10 @@ export class DuckDbCallLog implements CallLog {
     if (this.#failure !== undefined) throw this.#failure;
     if (!this.#migrated) {
       // A results file made before answer_text existed: add the column (CREATE TABLE IF NOT EXISTS does not).
-      await this.connection.run("ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS answer_text VARCHAR");
+      const reader = await this.connection.runAndReadAll(
+        "SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_name = 'llm_calls' AND column_name = 'answer_text'",
+      );
+      if ((reader.getRowObjectsJS()[0] as { n: number } | undefined)?.n !== 1) await this.connection.run("ALTER TABLE llm_calls ADD COLUMN answer_text VARCHAR");
       this.#migrated = true;
     }
     const a = (this.#appender ??= await this.connection.createAppender("llm_calls"));

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { Endpoint } from "../../harness/router/endpoint.ts";
 import { CircuitBreaker } from "../../harness/router/circuitBreaker.ts";
 import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
-import { goodAnswer, makeRouter, openaiEndpoint, question } from "./fixture.ts";
+import { goodAnswer, makeRouter, openaiEndpoint } from "./fixture.ts";
 
 let server: OpenAiLoopback | undefined;
 afterEach(() => server?.close());
