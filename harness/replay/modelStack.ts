@@ -4,16 +4,19 @@
  * its call log writing llm_calls rows for this run, and later layers in
  * front of it. Live trading builds the same stack with the wall clock.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../clock/clock.ts";
 import type { Db } from "../db/duckdb.ts";
-import { DuckDbCallLog } from "../router/callLog.ts";
+import { DuckDbCallLog, RunDispatchCallLog, type CallLog } from "../router/callLog.ts";
 import { CallJournal, loadSpentRows } from "../router/callJournal.ts";
 import { DecisionClock } from "../clock/decisionTime.ts";
 import { buildRouter, loadRouterConfig, type RouterConfig } from "../router/routerConfig.ts";
-import type { Router } from "../router/router.ts";
-import type { RunConfig } from "../../strategies/runConfig.ts";
+import type { Router, RouterOutcome, RouterRequest } from "../router/router.ts";
+import { canonicalJson, type RunConfig } from "../../strategies/runConfig.ts";
+import type { AnswerSpec } from "../../providers/forecastAnswer.ts";
+import { parseCacheConfig, type CacheConfig } from "../cache/cacheConfig.ts";
 import type { ForecastRouter } from "../../strategies/llmForecaster.ts";
 import { buildCachedRouter } from "../cache/openCache.ts";
 import type { CachedRouter } from "../cache/cachedRouter.ts";
@@ -79,35 +82,78 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
   const clock = new DecisionClock(options.clock);
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
+  let stack: AssembledStack;
+  try {
+    stack = await assemble(routerConfig, config.cache?.enabled ? config.cache : undefined, {
+      clock,
+      callLog,
+      ...(journal ? { journal } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  } catch (error) {
+    await callLog.close().catch(() => undefined);
+    throw error;
+  }
+  if (options.resume) {
+    const upTo = options.resume.storedUpTo;
+    stack.router.budget.seedSpent((await loadSpentRows(options.db.connection, options.runId)).filter((r) => r.simTs <= upTo));
+  }
+  return {
+    router: stack.front,
+    maxInFlight: maxInFlightFor(routerConfig),
+    stopReason: () => stack.router.runBudgetExhausted(),
+    flush: () => callLog.flush(),
+    async close() {
+      try {
+        await callLog.close();
+      } finally {
+        await stack.close();
+      }
+    },
+  };
+}
+
+interface AssembledStack {
+  router: Router;
+  /** What a strategy calls: the cache in front of the router, or the router. */
+  front: ForecastRouter;
+  /** Closes the cache, the embedder it loaded and the router (not the call log). */
+  close(): Promise<void>;
+}
+
+/** The router from its config, and the cache (when given) in front of it. */
+async function assemble(
+  routerConfig: RouterConfig,
+  cacheConfig: CacheConfig | undefined,
+  deps: { clock: Clock; callLog: CallLog; journal?: CallJournal; env?: Readonly<Record<string, string | undefined>>; logger?: ModelStackOptions["logger"] },
+): Promise<AssembledStack> {
+  const { clock, callLog } = deps;
   const router: Router = buildRouter(routerConfig, {
     clock,
     callLog,
-    ...(journal ? { journal } : {}),
+    ...(deps.journal ? { journal: deps.journal } : {}),
     baseDir: process.cwd(),
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
+    ...(deps.env ? { env: deps.env } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
   });
-  if (options.resume) {
-    const upTo = options.resume.storedUpTo;
-    router.budget.seedSpent((await loadSpentRows(options.db.connection, options.runId)).filter((r) => r.simTs <= upTo));
-  }
   let cached: CachedRouter | null = null;
   let ownEmbedder: LocalModelProvider | null = null;
   try {
-    if (config.cache?.enabled) {
+    if (cacheConfig?.enabled) {
       let embedder = router.embedder();
-      if (!embedder && config.cache.semantic.enabled) {
+      if (!embedder && cacheConfig.semantic.enabled) {
         // No local model among the router's endpoints: embed with the bundled one (loaded lazily, on the first lookup).
         ownEmbedder = new LocalModelProvider({ name: "embedder", modelPath: BUNDLED_MODEL });
         embedder = ownEmbedder;
       }
-      cached = await buildCachedRouter(router, config.cache, {
+      cached = await buildCachedRouter(router, cacheConfig, {
         clock,
         callLog,
         routerConfig,
         baseDir: process.cwd(),
         ...(embedder ? { embedder } : {}),
-        ...(options.env ? { env: options.env } : {}),
+        ...(deps.env ? { env: deps.env } : {}),
       });
     }
   } catch (error) {
@@ -116,25 +162,122 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
     throw error;
   }
   return {
-    router: cached ?? router,
-    maxInFlight: maxInFlightFor(routerConfig),
-    stopReason: () => router.runBudgetExhausted(),
-    flush: () => callLog.flush(),
+    router,
+    front: cached ?? router,
     async close() {
       // Each step runs even when one before it fails: a local model left loaded would keep the process alive.
       try {
-        await callLog.close();
+        await cached?.close();
       } finally {
         try {
-          await cached?.close();
+          await ownEmbedder?.dispose();
         } finally {
-          try {
-            await ownEmbedder?.dispose();
-          } finally {
-            await router.close();
-          }
+          await router.close();
         }
       }
     },
+  };
+}
+
+/**
+ * One model stack for several runs of this process (the leaders of a sweep,
+ * DESIGN.md "One router per process, shared by a sweep"): one router, so
+ * each endpoint has one queue and its concurrency and rate limits hold
+ * across all the runs; one budget; one cache handle. Each run takes its
+ * view with forRun(): its requests run inside its run context, so the
+ * shared clock reads that run's decision time (its own clock outside
+ * atDecisionTime) and every llm_calls row goes to that run, with its run id.
+ *
+ * The budget is the stack's, so its limits (daily, monthly, budget.runUsd)
+ * count the spend of all the runs sharing it: what the process really pays.
+ */
+export interface SharedModels {
+  /** The stack one run uses; closing it writes out and detaches that run's call log and leaves the shared stack open. */
+  forRun(run: { runId: string; clock: Clock; db: Db }): ModelStack;
+  /** Records no attached run claimed (should be 0: every request runs as some run's). */
+  readonly unroutedCalls: number;
+  close(): Promise<void>;
+}
+
+/** The run a request of a shared stack belongs to, and that run's clock. */
+interface RunScope {
+  runId: string;
+  clock: Clock;
+}
+const runScope = new AsyncLocalStorage<RunScope>();
+
+/** The clock of the run whose request is in progress (the shared DecisionClock's base, read outside atDecisionTime only). */
+const currentRunClock: Clock = {
+  now() {
+    const scope = runScope.getStore();
+    if (!scope) throw new Error("shared model stack: the clock was read outside any run's request");
+    return scope.clock.now();
+  },
+  observe() {},
+};
+
+/**
+ * The cache a shared stack puts in front of its router when the runs'
+ * config has none: in memory, exact only, for the stack's lifetime (the
+ * sweep's), so a prompt a run sends is answered to the other runs that ask
+ * it, however far apart in wall time they ask. TTL 0: an answer is served
+ * only at the simulated instant it was made, so it stands in for exactly
+ * the call the same prompt at the same decision time would have made; a
+ * run never gets an answer from another time that alone it would have
+ * asked again. Hits leave their own llm_calls rows (cache "exact", cost 0);
+ * only cost metrics differ from a run alone, and digests exclude them.
+ */
+const SWEEP_MEMO: CacheConfig = parseCacheConfig({ enabled: true, backend: "memory", exact: true, semantic: { enabled: false }, ttlMs: { default: 0 } }, "sweep memo");
+
+/** Runs whose configs give the same key can share one model stack; null: the config calls no model. */
+export function sharedModelsKey(config: RunConfig): string | null {
+  const routerConfig = resolveRouterConfig(config);
+  if (!routerConfig) return null;
+  return canonicalJson({ router: routerConfig, cache: config.cache?.enabled ? config.cache : null });
+}
+
+/** The shared stack for runs with this config's router and cache (sharedModelsKey), or null when it calls no model. */
+export async function buildSharedModels(
+  config: RunConfig,
+  options: { env?: Readonly<Record<string, string | undefined>>; logger?: ModelStackOptions["logger"] } = {},
+): Promise<SharedModels | null> {
+  const routerConfig = resolveRouterConfig(config);
+  if (!routerConfig) return null;
+  const callLog = new RunDispatchCallLog(() => runScope.getStore()?.runId);
+  // Requests carry their decision time (atDecisionTime); outside one, the requesting run's own clock.
+  const clock = new DecisionClock(currentRunClock);
+  const stack = await assemble(routerConfig, config.cache?.enabled ? config.cache : SWEEP_MEMO, {
+    clock,
+    callLog,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const maxInFlight = maxInFlightFor(routerConfig);
+  return {
+    forRun({ runId, clock: runClock, db }) {
+      const log = new DuckDbCallLog(db.connection, runId);
+      callLog.attach(runId, log);
+      const scope: RunScope = { runId, clock: runClock };
+      const router: ForecastRouter = {
+        complete: <T>(request: RouterRequest & { answer: AnswerSpec<T> }): Promise<RouterOutcome<T>> => runScope.run(scope, () => stack.front.complete(request)),
+      };
+      return {
+        router,
+        maxInFlight,
+        stopReason: () => stack.router.runBudgetExhausted(),
+        flush: () => log.flush(),
+        async close() {
+          try {
+            await log.close();
+          } finally {
+            callLog.detach(runId);
+          }
+        },
+      };
+    },
+    get unroutedCalls() {
+      return callLog.unrouted.length;
+    },
+    close: () => stack.close(),
   };
 }

@@ -159,3 +159,39 @@ export class DuckDbCallLog implements CallLog {
     a.flushSync();
   }
 }
+
+/**
+ * The call log of a router shared by several runs of one process (a sweep's
+ * model stack): each record goes to the log of the run whose request made
+ * it, as `currentRun()` names it (the shared stack runs each run's requests
+ * inside its run context, an AsyncLocalStorage, so this holds however the
+ * runs' requests interleave). A record no attached run claims (a request
+ * made outside any run, or finishing after its run was detached) is kept in
+ * `unrouted`, never dropped and never thrown into another run's request.
+ */
+export class RunDispatchCallLog implements CallLog {
+  readonly #logs = new Map<string, CallLog>();
+  readonly unrouted: CallRecord[] = [];
+
+  constructor(private readonly currentRun: () => string | undefined) {}
+
+  attach(runId: string, log: CallLog): void {
+    if (this.#logs.has(runId)) throw new Error(`run ${runId} is already attached to the shared call log`);
+    this.#logs.set(runId, log);
+  }
+
+  detach(runId: string): void {
+    this.#logs.delete(runId);
+  }
+
+  record(call: CallRecord): void {
+    const runId = this.currentRun();
+    const log = runId === undefined ? undefined : this.#logs.get(runId);
+    if (log) log.record(call);
+    else this.unrouted.push(call);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.#logs.values()].map((log) => log.flush()));
+  }
+}

@@ -25,15 +25,10 @@ export async function startOpenAiServer(script: Script): Promise<OpenAiLoopback>
     const step = state.script(request);
     await play(step, request.body, res, () => socket.destroy());
   });
-  return Object.assign(server, {
-    baseURL: `${server.origin}/v1`,
-    get script() {
-      return state.script;
-    },
-    set script(s: Script) {
-      state.script = s;
-    },
-  });
+  // defineProperty, not Object.assign: assign would copy the getter's value and drop the setter.
+  const loopback = Object.assign(server, { baseURL: `${server.origin}/v1` });
+  Object.defineProperty(loopback, "script", { get: () => state.script, set: (s: Script) => (state.script = s), enumerable: true });
+  return loopback as OpenAiLoopback;
 }
 
 async function play(step: ScriptStep, body: Record<string, unknown>, res: ServerResponse, reset: () => void): Promise<void> {
