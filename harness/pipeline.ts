@@ -28,6 +28,7 @@ import type { EventSource, MarketEvent } from "./events/types.ts";
 import type { EventFilter } from "./filter/eventFilter.ts";
 import { modelLatencyMs, type ModelLatencyConfig } from "./latency/modelLatency.ts";
 import type { Execution } from "./portfolio/execution.ts";
+import type { OrderRequest } from "./broker/broker.ts";
 import type { Sizer } from "./sizing/sizer.ts";
 import { MarketState } from "./state/marketState.ts";
 import type { Store } from "./store/resultsStore.ts";
@@ -114,6 +115,8 @@ class StopRun {
 }
 
 const NEVER = -1;
+/** The `answered` of a forecast that was in at once (rule strategies): one shared promise, no allocation per decision. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 export class Pipeline {
   readonly state: MarketState;
@@ -165,7 +168,7 @@ export class Pipeline {
           marketPrice: aheadState.marketPrice(ticker),
           outputs: null,
           failure: null,
-          answered: Promise.resolve(),
+          answered: SETTLED,
           dueAt: ts,
         };
         const resolve = (outputs: ForecastOutput[]) => {
@@ -230,38 +233,35 @@ export class Pipeline {
     let ev = 0;
     let commitGroupTs = NEVER;
 
-    const take = async (d: Decision): Promise<void> => {
+    /** Take one decision whose time has come; a promise only when the venue answers asynchronously. */
+    const take = (d: Decision): Promise<void> | undefined => {
       if (d.failure) throw d.failure.error;
       const outputs = d.outputs ?? [];
-      if (outputs.length === 0) return;
+      if (outputs.length === 0) return undefined;
       const reason = options.stopBefore?.(outputs) ?? null;
       // Rows of this decision would carry the index of the last event applied: resume from there.
       if (reason !== null) throw new StopRun(reason, Math.max(0, ev - 1));
       const lastEv = Math.max(0, ev - 1);
       this.#ev = lastEv;
       clock.observe(d.dueAt);
-      const counts = this.#decide(lastEv, d, outputs);
+      const order = this.#decide(lastEv, d, outputs);
       forecasts += outputs.length;
-      if (counts.order) {
-        orders += 1;
-        const placed = execution.submit(lastEv, d.seq, counts.order, this.state);
-        if (placed) await placed;
-      }
+      if (!order) return undefined;
+      orders += 1;
+      return execution.submit(lastEv, d.seq, order, this.state) ?? undefined;
     };
 
     /**
      * Take every decision due before `limitTs` (all events before it applied).
      * Decisions stamped before it must have their forecasts in to know when
      * they are due: when one is still in flight, wait for it if `mayWait`,
-     * else report that the commit cursor cannot move yet.
+     * else answer false (the commit cursor cannot move yet). Synchronous
+     * unless something has to be waited for, so rule-only runs await nothing.
      */
-    const takeDue = async (limitTs: number, mayWait: boolean): Promise<boolean> => {
+    const takeDue = (limitTs: number, mayWait: boolean): boolean | Promise<boolean> => {
       for (const d of open) {
         if (d.ts >= limitTs) break;
-        if (d.outputs === null && d.failure === null) {
-          if (!mayWait) return false;
-          await d.answered;
-        }
+        if (d.outputs === null && d.failure === null) return mayWait ? d.answered.then(() => takeDue(limitTs, mayWait)) : false;
       }
       for (;;) {
         let next = -1;
@@ -271,8 +271,11 @@ export class Pipeline {
           if (d.dueAt < limitTs && (next < 0 || d.dueAt < open[next]!.dueAt)) next = i;
         }
         if (next < 0) return true;
-        const [d] = open.splice(next, 1);
-        if (this.state.isOpen(d!.ticker) || d!.failure) await take(d!);
+        const d = open.splice(next, 1)[0]!;
+        if (this.state.isOpen(d.ticker) || d.failure) {
+          const placed = take(d);
+          if (placed) return placed.then(() => takeDue(limitTs, mayWait));
+        }
       }
     };
 
@@ -313,23 +316,19 @@ export class Pipeline {
         if (open.length > 0 && open[0]!.ts < e.ts) return drainAfterDecisions(e, mayWait);
         lagHead++;
         const work = commit(e);
-        if (work) return work.then(() => afterCommit(e, mayWait));
-        if (!readsAhead) aheadSelect(e);
+        if (work) return work.then(() => drain(mayWait));
       }
       lag.length = 0;
       lagHead = 0;
       return undefined;
     };
-    const afterCommit = (e: MarketEvent, mayWait: boolean): Promise<void> | undefined => {
-      if (!readsAhead) aheadSelect(e);
-      return drain(mayWait);
-    };
     const drainAfterDecisions = async (e: MarketEvent, mayWait: boolean): Promise<void> => {
-      if (!(await takeDue(e.ts, mayWait))) return;
+      const due = takeDue(e.ts, mayWait);
+      if (!(due === true || (due !== false && (await due)))) return;
       lagHead++;
       const work = commit(e);
       if (work) await work;
-      await afterCommit(e, mayWait);
+      await drain(mayWait);
     };
 
     // ── the loop ──────────────────────────────────────────────────────
@@ -348,7 +347,8 @@ export class Pipeline {
             aheadGroupTs = NEVER;
           }
           await drain(false);
-          await takeDue(now, false);
+          const due = takeDue(now, false);
+          if (due !== true && due !== false) await due;
           execution.drainReports(ev);
           continue;
         }
@@ -357,18 +357,27 @@ export class Pipeline {
         for (let i = 0; i < batch.length; i++) {
           const e = batch[i]!;
           aheadBoundary(e);
-          if (readsAhead) {
-            aheadClock.observe(e.ts);
-            aheadState.apply(e);
+          if (!readsAhead) {
+            // One state: take what is due before this event, apply it, then let the filter see it (the rule-only hot path).
+            if (open.length > 0 && open[0]!.ts < e.ts) {
+              const due = takeDue(e.ts, true);
+              if (due !== true) await due;
+            }
+            const work = commit(e);
+            if (work) await work;
             aheadSelect(e);
+            continue;
           }
+          aheadClock.observe(e.ts);
+          aheadState.apply(e);
+          aheadSelect(e);
           if (lagHead > 65_536 && lagHead * 2 > lag.length) {
             lag.splice(0, lagHead);
             lagHead = 0;
           }
           lag.push(e);
           // The commit cursor follows as far as it can; it waits for a forecast only when the read-ahead may not go further.
-          const work = drain(!readsAhead || inFlight >= maxInFlight || lag.length - lagHead >= maxLag);
+          const work = drain(inFlight >= maxInFlight || lag.length - lagHead >= maxLag);
           if (work) await work;
         }
         execution.drainReports(ev);
@@ -376,7 +385,8 @@ export class Pipeline {
       // The stream ended: the last timestamp's decisions, then everything still pending.
       if (selected.length > 0) issue(aheadGroupTs);
       await drain(true);
-      await takeDue(Number.POSITIVE_INFINITY, true);
+      const rest = takeDue(Number.POSITIVE_INFINITY, true);
+      if (rest !== true) await rest;
       resumeEv = ev;
     } catch (error) {
       if (!(error instanceof StopRun)) throw error;
@@ -441,7 +451,7 @@ export class Pipeline {
   }
 
   /** Store the decision's forecasts, size the chosen one; the order to place, if any. */
-  #decide(ev: number, d: Decision, outputs: readonly ForecastOutput[]) {
+  #decide(ev: number, d: Decision, outputs: readonly ForecastOutput[]): OrderRequest | null {
     const { strategy, sizer, execution, store } = this.parts;
     for (const f of outputs) {
       store.forecast(ev, {
@@ -459,9 +469,9 @@ export class Pipeline {
       });
     }
     const chosen = outputs.find((f) => f.decide) ?? outputs[outputs.length - 1]!;
-    if (chosen.probability === null) return { order: null };
+    if (chosen.probability === null) return null;
     const { decision, order } = sizer.decide({ ticker: d.ticker, probability: chosen.probability, confidence: chosen.confidence }, this.state, execution.portfolio);
     store.decision(ev, decision);
-    return { order: order ?? null };
+    return order ?? null;
   }
 }

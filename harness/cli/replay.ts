@@ -21,6 +21,7 @@ interface ReplayArgs {
   progress: boolean;
   verbose: boolean;
   checkpointEvery: number;
+  runUsd?: number;
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
@@ -36,14 +37,22 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option("json", { type: "boolean", default: false, describe: "Print the outcome as JSON (for scripts); no progress bar" })
       .option("progress", { type: "boolean", default: true, describe: "Show a progress bar on a terminal" })
       .option("verbose", { type: "boolean", default: false, describe: "Log each durable checkpoint to stderr" })
+      .option("run-usd", {
+        type: "number",
+        describe: "Real money this run may spend on model calls, in dollars: replaces the config's budget.runUsd for this process (raise it to resume a run that stopped at its cap)",
+      })
       .option("checkpoint-every", { type: "number", default: 250_000, describe: "Events between durable checkpoints (resume points)" })
       .example("$0 replay -c strategies/configs/market.json -d datasets/sample", "score the market baseline on the bundled sample")
       .example("$0 replay --resume market-20251107-120000-ab12cd", "continue a run that was interrupted") as never,
   handler: async (args) => {
     if (!args.resume && (!args.config || !args.dataset)) throw new CliError("replay needs -c <config> and -d <dataset> (or --resume <run>)", 2);
+    if (args.runUsd !== undefined && !(args.runUsd >= 0)) throw new CliError(`--run-usd must be a dollar amount >= 0 (got ${args.runUsd})`, 2);
     const outcome = await replayFromArgs(args);
     if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    else if (outcome.stopReason) process.stdout.write(`run ${outcome.runId} stopped after ${outcome.events.toLocaleString("en-US")} events, resumable\n`);
     else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\n`);
+    // Stopped at its cap: say so in one line and exit non-zero, so a script does not take it for a finished run.
+    if (outcome.stopReason) throw new CliError(`run ${outcome.runId}: ${outcome.stopReason} (then: tapedeck replay --resume ${outcome.runId} --run-usd <more>)`, 3);
   },
 };
 
@@ -61,6 +70,7 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
       ...(args.resume ? { resumeRunId: args.resume } : {}),
       ...(args.label ? { label: args.label } : {}),
       checkpointEvery: args.checkpointEvery,
+      ...(args.runUsd !== undefined ? { runUsd: args.runUsd } : {}),
       onProgress: (p) => bar.update(p),
       ...(args.verbose
         ? {

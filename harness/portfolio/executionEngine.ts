@@ -42,7 +42,14 @@ export interface ExecutionEngineOptions {
 /** The client order id of a run's decision: the same on every attempt, so the venue sees one order. */
 export function clientOrderIdFor(runId: string, decisionSeq: number): string {
   if (!Number.isSafeInteger(decisionSeq) || decisionSeq < 0) throw new RangeError(`decisionSeq must be a non-negative integer, got ${String(decisionSeq)}`);
-  return `td-${createHash("sha256").update(runId).digest("hex").slice(0, 12)}-${decisionSeq}`;
+  return `td-${runPrefix(runId)}-${decisionSeq}`;
+}
+
+let lastRun: { runId: string; prefix: string } | null = null;
+/** The run's part of its client order ids (hashed once per run, not per order). */
+function runPrefix(runId: string): string {
+  if (lastRun?.runId !== runId) lastRun = { runId, prefix: createHash("sha256").update(runId).digest("hex").slice(0, 12) };
+  return lastRun.prefix;
 }
 
 export const INSUFFICIENT_BUYING_POWER = "insufficient_buying_power";

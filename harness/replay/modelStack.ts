@@ -3,6 +3,8 @@
  * router built from the config (API keys read from the environment by name),
  * its call log writing llm_calls rows for this run, and later layers in
  * front of it. Live trading builds the same stack with the wall clock.
+ * Several runs of one process (a sweep's leaders) can share one stack
+ * instead (buildSharedModels): each takes its per-run view of it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
@@ -50,6 +52,8 @@ export interface ModelStackOptions {
    * counts them itself) or sent.
    */
   resume?: { storedUpTo: number };
+  /** Real money this process may spend, in dollars: replaces the router's budget.runUsd (a spending guard, not part of the experiment). */
+  runUsd?: number;
   env?: Readonly<Record<string, string | undefined>>;
   logger?: (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
 }
@@ -76,7 +80,9 @@ export function maxInFlightFor(config: RouterConfig): number {
 }
 
 export async function buildModelStack(config: RunConfig, options: ModelStackOptions): Promise<ModelStack> {
-  const routerConfig = resolveRouterConfig(config);
+  const configured = resolveRouterConfig(config);
+  const routerConfig =
+    configured && options.runUsd !== undefined ? { ...configured, budget: { ...(configured.budget ?? {}), runUsd: options.runUsd } } : configured;
   if (!routerConfig) return NO_MODELS;
   const callLog = new DuckDbCallLog(options.db.connection, options.runId);
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.

@@ -29,7 +29,7 @@ import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
 import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
-import { buildModelStack, NO_MODELS } from "./modelStack.ts";
+import { buildModelStack, NO_MODELS, type SharedModels } from "./modelStack.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
 import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
@@ -53,8 +53,18 @@ export interface ReplayRequest {
   onStart?: (runId: string) => void;
   /** Tests: stop after this many events, leaving the run unfinished as a crash would. */
   stopAfter?: number;
+  /** Real money (dollars) this process may spend on model calls: replaces the config's budget.runUsd, e.g. raised to resume a run that stopped at it. */
+  runUsd?: number;
   /** The most model requests the pipeline keeps in flight at once (default: from the endpoints' concurrency). */
   maxInFlight?: number;
+  /**
+   * A model stack shared with other runs of this process (a sweep's leaders,
+   * built by buildSharedModels from a config with this run's router and
+   * cache): the run calls models through it, with its own llm_calls rows,
+   * and leaves it open for its owner to close. Not for resuming (a resumed
+   * run answers from its own call journal and seeds its own budget).
+   */
+  models?: SharedModels;
 }
 
 export interface ReplayOutcome {
@@ -112,6 +122,7 @@ async function assertSameDataset(db: Db, runId: string, hash: string, dir: strin
 export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const started = performance.now();
   const { config } = req;
+  if (req.models && req.resumeRunId !== undefined) throw new ConfigError(`run ${req.resumeRunId}: a resumed run builds its own model stack; it cannot use a shared one`);
   const source = await ReplaySource.open(req.datasetDir, req.source);
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
@@ -143,9 +154,11 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   // A resumed run answers the decisions it already stored from its own rows: none of them reaches a model again.
   const resumed = req.resumeRunId !== undefined && !stored ? await StoredForecasts.load(req.db.connection, runId) : null;
   let models = NO_MODELS;
-  if (!stored) {
+  if (!stored && req.models) {
+    models = req.models.forRun({ runId, clock, db: req.db });
+  } else if (!stored) {
     try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}) });
+      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}) });
     } catch (error) {
       // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
       const message = error instanceof Error ? error.message : String(error);
@@ -181,7 +194,8 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
       ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
       maxInFlight: req.maxInFlight ?? models.maxInFlight,
-      stopBefore: () => models.stopReason(),
+      // The run's real-money cap refused a call: stop before the decision that needed it, resumably.
+      stopBefore: (outputs) => (outputs.some((f) => f.abstainReason === "run_budget") ? (models.stopReason() ?? "budget.runUsd reached") : null),
       onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
     });
     const wallMs = performance.now() - started;

@@ -1,7 +1,11 @@
 /**
  * `tapedeck sweep`: runs every variant of a grid as its own run. Group
  * leaders (one per distinct forecasting setup) replay in this process,
- * concurrently, sharing the model stack's cache; the other variants of a
+ * concurrently, sharing one model stack per router and cache config
+ * (modelStack.ts SharedModels: one router, so each endpoint's concurrency
+ * and rate limits hold across the sweep; one budget; one cache, or a
+ * sweep-lifetime in-memory exact memo when the config has none, so a
+ * prompt several leaders make goes to the provider once); the other variants of a
  * group re-decide their leader's stored forecasts in worker threads, in
  * parallel up to the number of cores, each into a scratch results DB that
  * is merged into the main one. So a model is asked once per forecast, not
@@ -14,6 +18,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import PQueue from "p-queue";
 import { sqlString, type Db } from "../db/duckdb.ts";
+import { buildSharedModels, sharedModelsKey, type SharedModels } from "./modelStack.ts";
 import { runReplay, type ReplayOutcome } from "./runReplay.ts";
 import { groupByForecasts, type Variant } from "./sweepPlan.ts";
 import type { SweepWorkerInput } from "./sweepWorker.ts";
@@ -48,11 +53,30 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   };
   const results: SweepOutcome["variants"] = [];
   const forecastsFile = (runId: string) => join(scratch, `${runId}-forecasts.parquet`);
+  /** One model stack per distinct router + cache config among the leaders; null where it could not be built. */
+  const stacks = new Map<string, Promise<SharedModels | null>>();
+  const sharedFor = (config: Variant["config"]): Promise<SharedModels | null> => {
+    let key: string | null;
+    try {
+      key = sharedModelsKey(config);
+    } catch {
+      key = null; // an unreadable router file: the leader's own run reports it
+    }
+    if (key === null) return Promise.resolve(null);
+    let stack = stacks.get(key);
+    if (!stack) {
+      // A stack that cannot be built (a missing key, a bad cache path): the leader builds its own and its run records the error, as it would alone.
+      stack = buildSharedModels(config).catch(() => null);
+      stacks.set(key, stack);
+    }
+    return stack;
+  };
   try {
     // Phase 1: leaders call the models (concurrently: their time goes into model calls and DuckDB, not this thread).
     const leaders = new PQueue({ concurrency });
     const leaderOutcomes = new Map<number, ReplayOutcome>();
-    await Promise.all(
+    // Settled, not raced: the shared stacks close only once no leader can still be using them.
+    const ran = await Promise.allSettled(
       groups.map((group) =>
         leaders.add(async () => {
           const leader = group[0]!;
@@ -61,7 +85,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           const db: Db = { instance: options.db.instance, connection, close: () => connection.closeSync() };
           let outcome: ReplayOutcome;
           try {
+            const models = await sharedFor(leader.config);
             outcome = await runReplay({
+              ...(models ? { models } : {}),
               config: leader.config,
               datasetDir: options.datasetDir,
               db,
@@ -82,6 +108,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         }),
       ),
     );
+    await closeStacks(stacks.values());
+    const failed = ran.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
 
     // Phase 2: the rest re-decide their leader's forecasts in worker threads.
     const workers = new PQueue({ concurrency });
@@ -115,6 +144,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   }
   results.sort((a, b) => a.variant.index - b.variant.index);
   return { sweepId, wallMs: performance.now() - started, variants: results };
+}
+
+/** Closes every shared stack, each even when another fails to close; the first failure is thrown. */
+async function closeStacks(stacks: Iterable<Promise<SharedModels | null>>): Promise<void> {
+  const closed = await Promise.allSettled([...stacks].map(async (s) => (await s)?.close()));
+  const failed = closed.find((c): c is PromiseRejectedResult => c.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 function inWorker(input: SweepWorkerInput, onEvents: (events: number) => void): Promise<ReplayOutcome> {
