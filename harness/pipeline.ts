@@ -176,11 +176,9 @@ export class Pipeline {
           const decider = outputs.find((f) => f.decide) ?? outputs[outputs.length - 1];
           d.dueAt = ts + modelLatencyMs(latency, decider?.latencyMs);
         };
-        if (strategy.prepare) {
-          // The request is built now, from the read-ahead state at `ts`; the model stack runs as of `ts`.
-          const send = atDecisionTime(ts, () => strategy.prepare!(ticker, aheadState, ctx));
+        const track = (pending: Promise<ForecastOutput[]>) => {
           inFlight++;
-          (d as { answered: Promise<void> }).answered = atDecisionTime(ts, send).then(
+          (d as { answered: Promise<void> }).answered = pending.then(
             (outputs) => {
               inFlight--;
               resolve(outputs);
@@ -190,22 +188,15 @@ export class Pipeline {
               d.failure = { error };
             },
           );
+        };
+        if (strategy.prepare) {
+          // The request is built now, from the read-ahead state at `ts`; the model stack runs as of `ts`.
+          const send = atDecisionTime(ts, () => strategy.prepare!(ticker, aheadState, ctx));
+          track(atDecisionTime(ts, send));
         } else {
           const produced = strategy.forecast(ticker, aheadState, ctx);
           if (Array.isArray(produced)) resolve(produced);
-          else {
-            inFlight++;
-            (d as { answered: Promise<void> }).answered = produced.then(
-              (outputs) => {
-                inFlight--;
-                resolve(outputs);
-              },
-              (error: unknown) => {
-                inFlight--;
-                d.failure = { error };
-              },
-            );
-          }
+          else track(produced);
         }
         open.push(d);
       }

@@ -8,23 +8,13 @@
  * not from the provider.
  */
 import type { ForecastOutput, Strategy } from "../../strategies/strategy.ts";
-import type { StoredForecasts } from "./storedForecasts.ts";
+import { storedOutputs, type StoredForecasts } from "./storedForecasts.ts";
 
 export function resumeStrategy(stored: StoredForecasts, inner: Strategy): Strategy {
   const answer = (ticker: string, ts: number): ForecastOutput[] | undefined => {
     const rows = stored.at(ticker, ts);
     if (!rows || rows.length === 0) return undefined;
-    const out: ForecastOutput[] = rows.map((r) => ({
-      ticker,
-      model: r.model,
-      probability: r.probability,
-      confidence: r.confidence ?? 0,
-      ...(r.agent ? { agent: r.agent } : {}),
-      ...(r.abstain_reason ? { abstainReason: r.abstain_reason } : {}),
-      ...(r.rationale ? { rationale: r.rationale } : {}),
-      ...(r.llm_call_id ? { llmCallId: r.llm_call_id } : {}),
-      ...(r.latency_ms !== null ? { latencyMs: r.latency_ms } : {}),
-    }));
+    const out = storedOutputs(ticker, rows);
     // A pooled forecast took effect when its slowest member answered (strategies/llmForecaster.ts).
     const pooled = out.find((f) => f.model === "consensus");
     if (pooled) pooled.latencyMs = Math.max(0, ...out.filter((f) => f !== pooled).map((f) => f.latencyMs ?? 0));

@@ -30,6 +30,21 @@ const StoredRow = z.object({
 });
 export type StoredRow = z.infer<typeof StoredRow>;
 
+/** Stored rows as the forecasts they were. */
+export function storedOutputs(ticker: string, rows: readonly StoredRow[]): ForecastOutput[] {
+  return rows.map((r) => ({
+    ticker,
+    model: r.model,
+    probability: r.probability,
+    confidence: r.confidence ?? 0,
+    ...(r.agent ? { agent: r.agent } : {}),
+    ...(r.abstain_reason ? { abstainReason: r.abstain_reason } : {}),
+    ...(r.rationale ? { rationale: r.rationale } : {}),
+    ...(r.llm_call_id ? { llmCallId: r.llm_call_id } : {}),
+    ...(r.latency_ms !== null ? { latencyMs: r.latency_ms } : {}),
+  }));
+}
+
 export class StoredForecasts {
   /** ticker → ts → rows in their original order. */
   readonly #rows = new Map<string, Map<number, StoredRow[]>>();
@@ -96,17 +111,7 @@ export class StoredForecasts {
       name: parentStrategyName,
       forecast: (ticker, _view, ctx): ForecastOutput[] => {
         const rows = this.at(ticker, ctx.now) ?? [];
-        const out: ForecastOutput[] = rows.map((r) => ({
-          ticker,
-          model: r.model,
-          probability: r.probability,
-          confidence: r.confidence ?? 0,
-          ...(r.agent ? { agent: r.agent } : {}),
-          ...(r.abstain_reason ? { abstainReason: r.abstain_reason } : {}),
-          ...(r.rationale ? { rationale: r.rationale } : {}),
-          ...(r.llm_call_id ? { llmCallId: r.llm_call_id } : {}),
-          ...(r.latency_ms !== null ? { latencyMs: r.latency_ms } : {}),
-        }));
+        const out = storedOutputs(ticker, rows);
         if (config.kind !== "consensus") return out;
         const members = config.members.map((m) => {
           const row = rows.find((r) => r.agent === memberAgent(parentStrategyName, m.task));
