@@ -4,7 +4,7 @@
  * they differ only in the Clock, EventSource and Broker handed to it.
  *
  * Two cursors walk one event stream:
- * - the **read-ahead cursor** (`DecisionIssuer`) folds events into its own
+ * - the **read-ahead cursor** folds events into its own
  *   market state, runs the event filter and, once every event of a
  *   timestamp is in, builds each selected market's forecast request from
  *   that state and sends it, keeping up to `maxInFlight` forecasts in flight;
@@ -71,11 +71,11 @@ export interface PipelineOptions {
   /** Most events the read-ahead cursor may run ahead of the commit cursor (bounds memory). */
   maxLagEvents?: number;
   /**
-   * Asked before each decision is taken, with its forecasts: a reason to stop
-   * the run before that decision (e.g. the run's real-money cap was hit),
-   * or null. The run stops resumably, before the decision.
+   * Asked before each decision is taken: a reason to stop the run before it
+   * (e.g. the run's real-money cap was reached), or null. The run stops
+   * resumably; answers already received come back from the call journal.
    */
-  stopBefore?: (outputs: readonly ForecastOutput[]) => string | null;
+  shouldStop?: () => string | null;
 }
 
 export interface PipelineResult {
@@ -86,7 +86,7 @@ export interface PipelineResult {
   orders: number;
   filterDropped: Readonly<Record<string, number>>;
   stopped: boolean;
-  /** Why the run stopped early (stopBefore's reason), when it did. */
+  /** Why the run stopped early (shouldStop's reason), when it did. */
   stopReason: string | null;
   /** Where a stopped run resumes: every row tagged with an event index below it is final. */
   resumeEv: number;
@@ -109,9 +109,15 @@ interface Decision {
 
 class StopRun {
   constructor(
-    readonly reason: string,
+    /** Null for a stop the caller asked for (stopAfter). */
+    readonly reason: string | null,
     readonly resumeEv: number,
   ) {}
+}
+
+/** The forecast that gets sized: the one marked `decide`, else the last. */
+function decidingForecast(outputs: readonly ForecastOutput[]): ForecastOutput | undefined {
+  return outputs.find((f) => f.decide) ?? outputs[outputs.length - 1];
 }
 
 const NEVER = -1;
@@ -120,12 +126,6 @@ const SETTLED: Promise<void> = Promise.resolve();
 
 export class Pipeline {
   readonly state: MarketState;
-  #ev = 0;
-
-  /** Index of the event being applied (or, while decisions are taken, of the last event applied). */
-  get eventIndex(): number {
-    return this.#ev;
-  }
 
   constructor(private readonly parts: PipelineParts) {
     this.state = new MarketState(parts.clock);
@@ -173,8 +173,7 @@ export class Pipeline {
         };
         const resolve = (outputs: ForecastOutput[]) => {
           d.outputs = outputs;
-          const decider = outputs.find((f) => f.decide) ?? outputs[outputs.length - 1];
-          d.dueAt = ts + modelLatencyMs(latency, decider?.latencyMs);
+          d.dueAt = ts + modelLatencyMs(latency, decidingForecast(outputs)?.latencyMs);
         };
         const track = (pending: Promise<ForecastOutput[]>) => {
           inFlight++;
@@ -229,11 +228,10 @@ export class Pipeline {
       if (d.failure) throw d.failure.error;
       const outputs = d.outputs ?? [];
       if (outputs.length === 0) return undefined;
-      const reason = options.stopBefore?.(outputs) ?? null;
-      // Rows of this decision would carry the index of the last event applied: resume from there.
-      if (reason !== null) throw new StopRun(reason, Math.max(0, ev - 1));
+      // Rows of this decision carry the index of the last event applied: a stop here resumes from there.
       const lastEv = Math.max(0, ev - 1);
-      this.#ev = lastEv;
+      const reason = options.shouldStop?.() ?? null;
+      if (reason !== null) throw new StopRun(reason, lastEv);
       clock.observe(d.dueAt);
       const order = this.#decide(lastEv, d, outputs);
       forecasts += outputs.length;
@@ -281,9 +279,8 @@ export class Pipeline {
           checkpoint = store.checkpoint(at, simEnd ?? e.ts).then(() => options.onCheckpoint?.(at));
           nextCheckpoint = ev + checkpointEvery;
         }
-        if (options.stopAfter !== undefined && ev >= options.stopAfter) throw new StopRun("stopAfter", ev);
+        if (options.stopAfter !== undefined && ev >= options.stopAfter) throw new StopRun(null, ev);
       }
-      this.#ev = ev;
       clock.observe(e.ts);
       simStart ??= e.ts;
       simEnd = e.ts;
@@ -382,7 +379,7 @@ export class Pipeline {
     } catch (error) {
       if (!(error instanceof StopRun)) throw error;
       stopped = true;
-      stopReason = error.reason === "stopAfter" ? null : error.reason;
+      stopReason = error.reason;
       resumeEv = error.resumeEv;
     } finally {
       // Requests still in flight are not taken; wait for them so nothing runs after the run.
@@ -417,17 +414,16 @@ export class Pipeline {
     if (timer) waits.push(timer.fired.then(() => "timer" as const));
     if (waits.length === 0) return pending;
     try {
-      return await Promise.race([pending, ...waits]).then(async (r) => {
-        if (r !== "timer") return r;
-        // The batch requested above is still coming: hand it back on the next call.
-        this.#carried = pending;
-        return r;
-      });
+      const first = await Promise.race([pending, ...waits]);
+      // The batch asked for above is still coming: hand it back on the next call.
+      if (first === "timer") this.#carried = pending;
+      return first;
     } finally {
       timer?.cancel();
     }
   }
 
+  /** A batch asked for before a timer fired, still to be delivered. */
   #carried: Promise<IteratorResult<MarketEvent[]>> | null = null;
 
   #recordOutcome(ev: number, e: Extract<MarketEvent, { kind: "settle" }>): void {
@@ -459,7 +455,7 @@ export class Pipeline {
         llmCallId: f.llmCallId ?? null,
       });
     }
-    const chosen = outputs.find((f) => f.decide) ?? outputs[outputs.length - 1]!;
+    const chosen = decidingForecast(outputs)!;
     if (chosen.probability === null) return null;
     const { decision, order } = sizer.decide({ ticker: d.ticker, probability: chosen.probability, confidence: chosen.confidence }, this.state, execution.portfolio);
     store.decision(ev, decision);

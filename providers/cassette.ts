@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
+import { FINISH_REASONS } from "./provider.ts";
 import type { Provider, ProviderRequest, ProviderResult } from "./provider.ts";
 import { ProviderError } from "./providerError.ts";
 
@@ -24,7 +25,7 @@ const recordSchema = z.object({
     reportedCostUsd: z.number().optional(),
     latencyMs: z.number(),
     ttftMs: z.number(),
-    finishReason: z.enum(["stop", "length", "content_filter", "error", "other"]),
+    finishReason: z.enum(FINISH_REASONS),
     gpuMs: z.number().optional(),
   }),
 });

@@ -34,7 +34,9 @@ export interface Usage {
   cachedInputTokens: number;
 }
 
-export type FinishReason = "stop" | "length" | "content_filter" | "error" | "other";
+/** Why a model stopped, as every adapter reports it (and as stored answers are checked against). */
+export const FINISH_REASONS = ["stop", "length", "content_filter", "error", "other"] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
 
 export interface ProviderResult {
   text: string;

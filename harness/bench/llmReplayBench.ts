@@ -20,7 +20,7 @@
  * The figures are written to the benchmarks table, one row per figure.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Db } from "../db/duckdb.ts";
@@ -29,6 +29,7 @@ import { DuckDbStore } from "../store/resultsStore.ts";
 import { DEFAULT_DB_PATH } from "../store/schema.ts";
 import { parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { writeBenchRows, type BenchRow } from "../cli/bench.ts";
+import { cpuDevice } from "./cpuDevice.ts";
 import { startFixedLatencyServer, type FixedLatencyServerStats } from "./fixedLatencyServer.ts";
 
 /** The bundled sample dataset. */
@@ -124,9 +125,17 @@ export function llmReplayBenchConfig(baseURL: string, concurrency: number): RunC
   );
 }
 
-async function count(db: Db, sql: string, runId: string): Promise<number> {
-  const rows = (await db.connection.runAndReadAll(sql, [runId])).getRowObjectsJS();
-  return Number(rows[0]?.["n"] ?? 0);
+/** The run's llm_calls rows, forecasts and abstentions, in one read. */
+async function runCounts(db: Db, runId: string): Promise<{ llmCalls: number; forecasts: number; abstained: number }> {
+  const row = (
+    await db.connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM llm_calls WHERE run_id = $1)::DOUBLE AS calls,
+              count(*)::DOUBLE AS forecasts, count(*) FILTER (WHERE abstained)::DOUBLE AS abstained
+         FROM forecasts WHERE run_id = $1`,
+      [runId],
+    )
+  ).getRowObjectsJS()[0];
+  return { llmCalls: Number(row?.["calls"] ?? 0), forecasts: Number(row?.["forecasts"] ?? 0), abstained: Number(row?.["abstained"] ?? 0) };
 }
 
 async function oneRun(db: Db, options: LlmReplayBenchOptions, latencyMs: number, phase: "latency" | "zero-latency"): Promise<LlmReplayRunFigures & { datasetName: string }> {
@@ -150,9 +159,7 @@ async function oneRun(db: Db, options: LlmReplayBenchOptions, latencyMs: number,
       digest: out.digest,
       events: out.events,
       wallSeconds,
-      llmCalls: await count(db, `SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1`, out.runId),
-      forecasts: await count(db, `SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1`, out.runId),
-      abstained: await count(db, `SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1 AND abstained`, out.runId),
+      ...(await runCounts(db, out.runId)),
       server: stats,
       datasetName: out.datasetName,
     };
@@ -187,7 +194,7 @@ export async function benchLlmReplay(options: LlmReplayBenchOptions): Promise<Ll
   const effectiveConcurrency = Math.min(options.concurrency, options.maxInFlight ?? Number.POSITIVE_INFINITY);
   const calls = latency.server.requests;
   const idealSeconds = (calls * options.latencyMs) / effectiveConcurrency / 1000 + zero.wallSeconds;
-  const device = `${availableParallelism()}x ${cpus()[0]?.model ?? "cpu"}`;
+  const device = cpuDevice();
   const { datasetName, ...latencyFigures } = latency;
   const { datasetName: _zeroName, ...zeroFigures } = zero;
   const result: Omit<LlmReplayBenchResult, "benchId" | "benchDb"> = {

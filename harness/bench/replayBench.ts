@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
+import { cpuDevice } from "./cpuDevice.ts";
 import { join } from "node:path";
 import { runReplay } from "../replay/runReplay.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
@@ -69,7 +70,7 @@ export async function benchReplay(options: ReplayBenchOptions): Promise<ReplayBe
       peakRssMb: peakRss / 2 ** 20,
       forecasts,
       buildSeconds,
-      device: `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}`,
+      device: cpuDevice(),
     };
   } finally {
     clearInterval(sampler);

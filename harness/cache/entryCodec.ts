@@ -4,6 +4,7 @@
  * naming where it came from, never a half-typed object inside the engine.
  */
 import { z } from "zod";
+import { FINISH_REASONS } from "../../providers/provider.ts";
 import type { CacheEntry, StoredOutcome } from "./cache.ts";
 
 const resultSchema = z.object({
@@ -13,7 +14,7 @@ const resultSchema = z.object({
   reportedCostUsd: z.number().optional(),
   latencyMs: z.number(),
   ttftMs: z.number(),
-  finishReason: z.enum(["stop", "length", "content_filter", "error", "other"]),
+  finishReason: z.enum(FINISH_REASONS),
   gpuMs: z.number().optional(),
 });
 

@@ -41,15 +41,17 @@ export interface ExecutionEngineOptions {
 
 /** The client order id of a run's decision: the same on every attempt, so the venue sees one order. */
 export function clientOrderIdFor(runId: string, decisionSeq: number): string {
-  if (!Number.isSafeInteger(decisionSeq) || decisionSeq < 0) throw new RangeError(`decisionSeq must be a non-negative integer, got ${String(decisionSeq)}`);
-  return `td-${runPrefix(runId)}-${decisionSeq}`;
+  return orderIdWithPrefix(runOrderIdPrefix(runId), decisionSeq);
 }
 
-let lastRun: { runId: string; prefix: string } | null = null;
-/** The run's part of its client order ids (hashed once per run, not per order). */
-function runPrefix(runId: string): string {
-  if (lastRun?.runId !== runId) lastRun = { runId, prefix: createHash("sha256").update(runId).digest("hex").slice(0, 12) };
-  return lastRun.prefix;
+/** The run's part of its client order ids (an engine hashes it once, not per order). */
+function runOrderIdPrefix(runId: string): string {
+  return `td-${createHash("sha256").update(runId).digest("hex").slice(0, 12)}`;
+}
+
+function orderIdWithPrefix(prefix: string, decisionSeq: number): string {
+  if (!Number.isSafeInteger(decisionSeq) || decisionSeq < 0) throw new RangeError(`decisionSeq must be a non-negative integer, got ${String(decisionSeq)}`);
+  return `${prefix}-${decisionSeq}`;
 }
 
 export const INSUFFICIENT_BUYING_POWER = "insufficient_buying_power";
@@ -59,6 +61,7 @@ export class ExecutionEngine implements Execution {
   readonly #broker: Broker;
   readonly #store: Store;
   readonly #runId: string;
+  readonly #orderIdPrefix: string;
   readonly #fees: { default: FeeSchedule; series: FeeScheduleOverrides };
   readonly #queue: ExecutionReport[] = [];
   /** Every client order id used in this process (a repeated decisionSeq is the caller's bug). */
@@ -68,6 +71,7 @@ export class ExecutionEngine implements Execution {
     this.#broker = opts.broker;
     this.#store = opts.store;
     this.#runId = opts.runId;
+    this.#orderIdPrefix = runOrderIdPrefix(opts.runId);
     this.#fees = opts.fees ?? { default: DEFAULT_FEE_SCHEDULE, series: {} };
     this.portfolio = new Portfolio(opts.startingCashUnits);
     this.#broker.onReport((r) => this.#queue.push(r));
@@ -86,7 +90,7 @@ export class ExecutionEngine implements Execution {
   }
 
   submit(ev: number, decisionSeq: number, order: OrderRequest, view: MarketView): void | Promise<void> {
-    const clientOrderId = clientOrderIdFor(this.#runId, decisionSeq);
+    const clientOrderId = orderIdWithPrefix(this.#orderIdPrefix, decisionSeq);
     if (this.#used.has(clientOrderId)) throw new Error(`decision ${decisionSeq} of run ${this.#runId} already placed order ${clientOrderId}`);
     this.#used.add(clientOrderId);
     const now = view.now();

@@ -194,8 +194,8 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
       ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
       maxInFlight: req.maxInFlight ?? models.maxInFlight,
-      // The run's real-money cap refused a call: stop before the decision that needed it, resumably.
-      stopBefore: (outputs) => (outputs.some((f) => f.abstainReason === "run_budget") ? (models.stopReason() ?? "budget.runUsd reached") : null),
+      // The run's real-money cap was reached: stop before the next decision, resumably.
+      shouldStop: () => models.stopReason(),
       onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
     });
     const wallMs = performance.now() - started;

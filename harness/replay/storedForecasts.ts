@@ -64,7 +64,7 @@ export class StoredForecasts {
     const stored = new StoredForecasts();
     for (const raw of reader.getRowObjectsJS()) {
       const checked = StoredRow.safeParse(raw);
-      if (!checked.success) throw new Error(`run ${runId}: a stored forecast row does not read back: ${checked.error.issues[0]?.path.join(".")}: ${checked.error.issues[0]?.message}`);
+      if (!checked.success) throw new Error(`run ${runId}: a stored forecast row does not read back: ${z.prettifyError(checked.error)}`);
       const r = checked.data;
       let byTs = stored.#rows.get(r.ticker);
       if (!byTs) stored.#rows.set(r.ticker, (byTs = new Map()));

@@ -12,6 +12,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { z } from "zod";
+import { FINISH_REASONS, type FinishReason } from "../../providers/provider.ts";
 import type { SpentRow } from "./budget.ts";
 
 export interface JournalEntry {
@@ -30,7 +31,7 @@ export interface JournalEntry {
   latencyMs?: number | undefined;
   ttftMs?: number | undefined;
   gpuMs?: number | undefined;
-  finishReason?: string | undefined;
+  finishReason?: FinishReason | undefined;
 }
 
 /** What the router needs from a journal. */
@@ -71,7 +72,7 @@ const journalRow = z.object({
   ttft_ms: optionalNumber,
   gpu_ms: optionalNumber,
   finish_reason: z
-    .string()
+    .enum(FINISH_REASONS)
     .nullable()
     .transform((v) => v ?? undefined),
   answer_text: z.string(),

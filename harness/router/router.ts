@@ -450,17 +450,14 @@ export class Router {
   }
 }
 
-const FINISH_REASONS: ReadonlySet<string> = new Set(["stop", "length", "content_filter", "error", "other"]);
-
 /** The provider result a journal entry stands for (the text is parsed and validated again, like a fresh answer). */
 function journalResult(entry: JournalEntry): ProviderResult {
-  const finish = entry.finishReason !== undefined && FINISH_REASONS.has(entry.finishReason) ? (entry.finishReason as ProviderResult["finishReason"]) : "stop";
   return {
     text: entry.text,
     usage: { inputTokens: entry.inputTokens, outputTokens: entry.outputTokens, cachedInputTokens: entry.cachedTokens },
     latencyMs: entry.latencyMs ?? 0,
     ttftMs: entry.ttftMs ?? entry.latencyMs ?? 0,
-    finishReason: finish,
+    finishReason: entry.finishReason ?? "stop",
     ...(entry.reportedCostNusd !== undefined ? { reportedCostUsd: entry.reportedCostNusd / 1e9 } : {}),
     ...(entry.gpuMs !== undefined ? { gpuMs: entry.gpuMs } : {}),
   };

@@ -158,11 +158,6 @@ export class DuckDbStore implements Store {
   /** Runs before each checkpoint is recorded (e.g. flushing the llm_calls log), so the checkpoint covers it too. */
   beforeCheckpoint: (() => Promise<void>) | null = null;
 
-  /** Events before this index were fully written by an earlier process (0 for a new run). */
-  get resumeFrom(): number {
-    return Math.max(0, this.#muteBelow);
-  }
-
   private constructor(
     readonly db: Db,
     readonly runId: string,

@@ -4,36 +4,17 @@
  * front of the router never serving an answer made after the clock's now.
  * DuckDB is a real file; Redis is a real redis-server on loopback.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { forecastAnswer } from "../../providers/forecastAnswer.ts";
 import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
-import type { CacheBackend, CacheEntry } from "../../harness/cache/cache.ts";
-import { MemoryCache } from "../../harness/cache/backends/memoryCache.ts";
+import type { CacheEntry } from "../../harness/cache/cache.ts";
 import { DuckDbCache } from "../../harness/cache/backends/duckdbCache.ts";
-import { RedisCache } from "../../harness/cache/backends/redisCache.ts";
 import { toFloat32 } from "../../harness/cache/semantic.ts";
-import { BagOfWordsEmbedder, CountingProvider, HOUR, T0, ask, makeCached, redisForTests, type RedisHandle } from "./helpers.ts";
+import { BagOfWordsEmbedder, CountingProvider, HOUR, T0, ask, makeCached } from "./helpers.ts";
+import { everyBackend } from "./everyBackend.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "tapedeck-cache-"));
-let redis: RedisHandle;
-beforeAll(async () => {
-  redis = await redisForTests();
-});
-afterAll(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const backends: Array<[string, () => Promise<CacheBackend>]> = [
-  ["memory", async () => new MemoryCache()],
-  ["duckdb", () => DuckDbCache.open(join(dir, `${randomUUID()}.duckdb`))],
-  // A fresh prefix per backend, so runs against CI's shared server never see each other's entries.
-  ["redis", () => RedisCache.open(redis.url, `tapedeck-test:${randomUUID()}:`)],
-];
+const { dir, backends } = everyBackend("tapedeck-cache-");
 
 function entry(key: string, createdAt: number, probability: number, extra: Partial<CacheEntry> = {}): CacheEntry {
   return {

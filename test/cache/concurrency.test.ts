@@ -7,11 +7,7 @@
  * Checked over every backend and several delay schedules, which reorder the
  * completions.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { forecastAnswer } from "../../providers/forecastAnswer.ts";
 import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
 import { DecisionClock, atDecisionTime } from "../../harness/clock/decisionTime.ts";
@@ -19,25 +15,10 @@ import type { CacheBackend } from "../../harness/cache/cache.ts";
 import type { CacheConfigInput } from "../../harness/cache/cacheConfig.ts";
 import type { Embedder } from "../../harness/cache/semantic.ts";
 import { MemoryCache } from "../../harness/cache/backends/memoryCache.ts";
-import { DuckDbCache } from "../../harness/cache/backends/duckdbCache.ts";
-import { RedisCache } from "../../harness/cache/backends/redisCache.ts";
-import { BagOfWordsEmbedder, FAIL_ONCE, HOUR, ScriptedProvider, T0, ask, fnv, makeCached, redisForTests, sleep, type RedisHandle } from "./helpers.ts";
+import { BagOfWordsEmbedder, FAIL_ONCE, HOUR, ScriptedProvider, T0, ask, fnv, makeCached, sleep } from "./helpers.ts";
+import { everyBackend } from "./everyBackend.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "tapedeck-cache-concurrency-"));
-let redis: RedisHandle;
-beforeAll(async () => {
-  redis = await redisForTests();
-});
-afterAll(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const backends: Array<[string, () => Promise<CacheBackend>]> = [
-  ["memory", async () => new MemoryCache()],
-  ["duckdb", () => DuckDbCache.open(join(dir, `${randomUUID()}.duckdb`))],
-  ["redis", () => RedisCache.open(redis.url, `tapedeck-test:${randomUUID()}:`)],
-];
+const { backends } = everyBackend("tapedeck-cache-concurrency-");
 
 const MIN = 60_000;
 const btc = (price: string) =>
