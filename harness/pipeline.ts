@@ -102,7 +102,7 @@ interface Decision {
   outputs: ForecastOutput[] | null;
   failure: { error: unknown } | null;
   /** Settles when the forecast is in (never rejects). */
-  readonly answered: Promise<void>;
+  answered: Promise<void>;
   /** Decision time + model latency, once the forecast is in. */
   dueAt: number;
 }
@@ -113,6 +113,12 @@ class StopRun {
     readonly reason: string | null,
     readonly resumeEv: number,
   ) {}
+}
+
+/** A decision's forecast is in: it is due at its time + the model latency. */
+function answer(d: Decision, outputs: ForecastOutput[], latency: ModelLatencyConfig): void {
+  d.outputs = outputs;
+  d.dueAt = d.ts + modelLatencyMs(latency, decidingForecast(outputs)?.latencyMs);
 }
 
 /** The forecast that gets sized: the one marked `decide`, else the last. */
@@ -157,6 +163,21 @@ export class Pipeline {
     /** Decisions issued and not yet taken, in issue order. */
     const open: Decision[] = [];
 
+    /** The forecast comes later: count it in flight until it does (closures only on this path, not per rule decision). */
+    const track = (d: Decision, pending: Promise<ForecastOutput[]>): void => {
+      inFlight++;
+      d.answered = pending.then(
+        (outputs) => {
+          inFlight--;
+          answer(d, outputs, latency);
+        },
+        (error: unknown) => {
+          inFlight--;
+          d.failure = { error };
+        },
+      );
+    };
+
     const issue = (ts: number): void => {
       for (const ticker of selected) {
         if (!aheadState.isOpen(ticker)) continue;
@@ -171,44 +192,20 @@ export class Pipeline {
           answered: SETTLED,
           dueAt: ts,
         };
-        const resolve = (outputs: ForecastOutput[]) => {
-          d.outputs = outputs;
-          d.dueAt = ts + modelLatencyMs(latency, decidingForecast(outputs)?.latencyMs);
-        };
-        const track = (pending: Promise<ForecastOutput[]>) => {
-          inFlight++;
-          (d as { answered: Promise<void> }).answered = pending.then(
-            (outputs) => {
-              inFlight--;
-              resolve(outputs);
-            },
-            (error: unknown) => {
-              inFlight--;
-              d.failure = { error };
-            },
-          );
-        };
         if (strategy.prepare) {
           // The request is built now, from the read-ahead state at `ts`; the model stack runs as of `ts`.
           const send = atDecisionTime(ts, () => strategy.prepare!(ticker, aheadState, ctx));
-          track(atDecisionTime(ts, send));
+          track(d, atDecisionTime(ts, send));
         } else {
           const produced = strategy.forecast(ticker, aheadState, ctx);
-          if (Array.isArray(produced)) resolve(produced);
-          else track(produced);
+          if (Array.isArray(produced)) answer(d, produced, latency);
+          else track(d, produced);
         }
         open.push(d);
       }
       selected.length = 0;
     };
 
-    /** The read-ahead cursor sees `e`: a new timestamp first issues the decisions of the one before. */
-    const aheadBoundary = (e: MarketEvent): void => {
-      if (e.ts !== aheadGroupTs) {
-        if (selected.length > 0) issue(aheadGroupTs);
-        aheadGroupTs = e.ts;
-      }
-    };
     const aheadSelect = (e: MarketEvent): void => {
       const verdicts = filter.select(e, aheadState);
       for (let s = 0; s < verdicts.length; s++) {
@@ -344,7 +341,11 @@ export class Pipeline {
         const batch = next.value;
         for (let i = 0; i < batch.length; i++) {
           const e = batch[i]!;
-          aheadBoundary(e);
+          // The read-ahead cursor sees `e`: a new timestamp first issues the decisions of the one before.
+          if (e.ts !== aheadGroupTs) {
+            if (selected.length > 0) issue(aheadGroupTs);
+            aheadGroupTs = e.ts;
+          }
           if (!readsAhead) {
             // One state: take what is due before this event, apply it, then let the filter see it (the rule-only hot path).
             if (open.length > 0 && open[0]!.ts < e.ts) {

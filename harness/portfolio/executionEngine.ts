@@ -85,7 +85,8 @@ export class ExecutionEngine implements Execution {
   }
 
   #afterMarketEvent(ev: number, event: MarketEvent): void {
-    this.#apply(ev);
+    // Per event of a replay: look at the queue before calling into it.
+    if (this.#queue.length > 0) this.#apply(ev);
     if (event.kind === "settle") this.#settle(ev, event.ticker, event.result, event.ts);
   }
 
