@@ -19,7 +19,7 @@ import { validateDataset, formatValidationProblem } from "./validate.ts";
 export const TABLE_ORDER: Record<TableName, string> = {
   markets: "ticker",
   quotes: "ts, ticker, yes_bid NULLS FIRST, yes_ask NULLS FIRST, last_price NULLS FIRST, volume NULLS FIRST, open_interest NULLS FIRST",
-  trades: "ts, ticker, trade_id",
+  trades: "ts, seq",
   orderbook: "ts, ticker, CAST(yes AS VARCHAR), CAST(no AS VARCHAR)",
   news: "ts, id",
 };

@@ -12,7 +12,12 @@
  */
 import { z } from "zod";
 
-export const DATASET_FORMAT = "tapedeck-dataset/1";
+export const DATASET_FORMAT = "tapedeck-dataset/2";
+/** Formats this code can no longer read, and why (the manifest error says so). */
+export const RETIRED_FORMATS: Readonly<Record<string, string>> = {
+  "tapedeck-dataset/1":
+    "format 1 has no markets.scheduled_close_time (its close_time, the actual close, leaked into what strategies see) and no trades.seq; re-import it with `tapedeck import`",
+};
 export const MANIFEST_FILE = "dataset.json";
 
 export const TABLE_NAMES = ["markets", "quotes", "trades", "orderbook", "news"] as const;
@@ -30,7 +35,11 @@ export const TABLE_COLUMNS: Record<TableName, Readonly<Record<string, string>>> 
     background: "VARCHAR", // nullable: longer context (ForecastBench background)
     category: "VARCHAR", // nullable
     open_time: "BIGINT",
+    // The actual close: it reaches strategies only as the `close` event, at its time.
     close_time: "BIGINT",
+    // nullable: the close a trader could see in advance (Kalshi's scheduled close, expected_expiration_time,
+    // …). This, never close_time, is what strategies, prompts and filters read. Null when the source has none.
+    scheduled_close_time: "BIGINT",
     settle_time: "BIGINT", // nullable: when absent the result becomes visible at close_time
     result: "VARCHAR", // 'yes' | 'no' | NULL (void or unsettled)
   },
@@ -50,6 +59,9 @@ export const TABLE_COLUMNS: Record<TableName, Readonly<Record<string, string>>> 
     yes_price: "DOUBLE",
     count: "DOUBLE",
     taker_side: "VARCHAR", // 'yes' | 'no'
+    // Source order, 0-based over the whole table: by the source's full-precision time (µs), then by the
+    // order the source listed prints stamped alike. ts is cut to ms, so seq is what orders prints of one ms.
+    seq: "BIGINT",
   },
   orderbook: {
     ts: "BIGINT",
@@ -89,6 +101,7 @@ export const MarketRow = z.object({
   category: z.string().nullable(),
   open_time: epochMs,
   close_time: epochMs,
+  scheduled_close_time: epochMs.nullable(),
   settle_time: epochMs.nullable(),
   result: Result,
 });
@@ -112,6 +125,7 @@ export const TradeRow = z.object({
   yes_price: price,
   count: z.number().positive(),
   taker_side: Side,
+  seq: z.number().int().nonnegative(),
 });
 export type TradeRow = z.infer<typeof TradeRow>;
 

@@ -1,6 +1,6 @@
 /**
- * A bad input, located: which file, which row (1-based data row), which
- * field. Importers throw it; the CLI prints `message` as one line.
+ * A bad input, located: which file, which row (1-based data row; 0 is a
+ * CSV file's header line, null the file as a whole), which field. Importers throw it; the CLI prints `message` as one line.
  */
 export interface InputProblem {
   file: string;
@@ -10,7 +10,7 @@ export interface InputProblem {
 }
 
 export function formatProblem(p: InputProblem): string {
-  const where = p.row === null ? p.file : `${p.file} row ${p.row}`;
+  const where = p.row === null ? p.file : p.row === 0 ? `${p.file} row 0 (header)` : `${p.file} row ${p.row}`;
   return `${where} field ${p.field}: ${p.message}`;
 }
 

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_FILE, Manifest, TABLE_NAMES, type TableName } from "./format.ts";
+import { MANIFEST_FILE, Manifest, RETIRED_FORMATS, TABLE_NAMES, type TableName } from "./format.ts";
 
 export class ManifestError extends Error {
   constructor(message: string) {
@@ -29,6 +29,9 @@ export async function readManifest(dir: string): Promise<Manifest> {
   } catch (error) {
     throw new ManifestError(`${path}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+  const format = typeof json === "object" && json !== null && "format" in json ? (json as { format: unknown }).format : undefined;
+  const retired = typeof format === "string" ? RETIRED_FORMATS[format] : undefined;
+  if (retired) throw new ManifestError(`${path} field format: ${format} is no longer read: ${retired}`);
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -102,6 +102,8 @@ export const RULES: readonly Rule[] = [
   nonNegative("quotes", "open_interest"),
 
   required("trades", "ts"),
+  required("trades", "seq"),
+  unique("trades", "seq"),
   knownTicker("trades"),
   nonEmpty("trades", "trade_id"),
   unique("trades", "trade_id"),

@@ -428,11 +428,12 @@ export class Pipeline {
   #carried: Promise<IteratorResult<MarketEvent[]>> | null = null;
 
   #recordOutcome(ev: number, e: Extract<MarketEvent, { kind: "settle" }>): void {
-    const info = this.state.market(e.ticker)?.info;
+    const market = this.state.market(e.ticker);
     this.parts.store.outcome(ev, {
       ticker: e.ticker,
-      category: info?.category ?? null,
-      closeTime: info?.closeTime ?? e.ts,
+      category: market?.info.category ?? null,
+      // The actual close, known by now: its close event came first.
+      closeTime: market?.closedAt ?? e.ts,
       settleTs: e.ts,
       result: e.result,
     });

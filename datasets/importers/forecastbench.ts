@@ -10,6 +10,9 @@
  * are skipped: they have no market price.
  */
 import { basename, resolve } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { sqlString } from "../../harness/db/duckdb.ts";
+import { InputError } from "../inputError.ts";
 import type { Manifest } from "../format.ts";
 import { withDatasetWriter } from "../datasetWriter.ts";
 import { checkParsed, checkRules } from "./staging.ts";
@@ -22,6 +25,39 @@ export interface ImportForecastBenchOptions {
 }
 
 const naToNull = (expr: string): string => `CASE WHEN trim(coalesce(${expr}, '')) IN ('', 'N/A') THEN NULL ELSE trim(${expr}) END`;
+
+/**
+ * A resolution set belongs to one question set: refuse one that names
+ * another question set, or whose ids do not meet the question set's market
+ * questions at all (every result would silently be null).
+ */
+async function refuseForeignResolutions(conn: DuckDBConnection, questions: string, resolutions: string): Promise<void> {
+  const named = (
+    await conn.runAndReadAll(
+      `SELECT (SELECT any_value(j ->> '$.question_set') FROM read_json_objects(${sqlString(questions)}, format = 'auto') AS t(j)) AS q,
+              (SELECT any_value(j ->> '$.question_set') FROM read_json_objects(${sqlString(resolutions)}, format = 'auto') AS t(j)) AS r`,
+    )
+  ).getRowObjectsJson()[0];
+  const q = named?.["q"];
+  const r = named?.["r"];
+  if (typeof q === "string" && typeof r === "string" && q !== r) {
+    throw new InputError({ file: resolutions, row: null, field: "question_set", message: `resolves question set ${r}, not ${q} (the question set given)` });
+  }
+  const counts = (
+    await conn.runAndReadAll(
+      `SELECT (SELECT count(*) FROM raw_q)::DOUBLE AS questions, (SELECT count(*) FROM raw_r)::DOUBLE AS resolutions,
+              (SELECT count(*) FROM raw_q WHERE EXISTS (SELECT 1 FROM raw_r WHERE raw_r.source = raw_q.source AND raw_r.id = raw_q.id))::DOUBLE AS matched`,
+    )
+  ).getRowObjectsJson()[0];
+  if (Number(counts?.["questions"] ?? 0) > 0 && Number(counts?.["matched"] ?? 0) === 0) {
+    throw new InputError({
+      file: resolutions,
+      row: null,
+      field: "id",
+      message: `none of its ${Number(counts?.["resolutions"] ?? 0)} market resolutions has the id of any of the ${Number(counts?.["questions"] ?? 0)} market questions in ${questions}: it belongs to another question set`,
+    });
+  }
+}
 
 export async function importForecastBench(questions: string, resolutions: string, out: string, options: ImportForecastBenchOptions = {}): Promise<Manifest> {
   return withDatasetWriter(out, async (writer) => {
@@ -47,6 +83,7 @@ export async function importForecastBench(questions: string, resolutions: string
         rec ->> '$.id' AS id, rec ->> '$.source' AS source, rec ->> '$.resolution_date' AS resolution_date,
         TRY_CAST(rec ->> '$.resolved_to' AS DOUBLE) AS resolved_to, TRY_CAST(rec ->> '$.resolved' AS BOOLEAN) AS resolved
       FROM j_r WHERE rec ->> '$.source' IN (${sources})`);
+    await refuseForeignResolutions(conn, questions, resolutions);
     // The latest resolved row of each question decides its result.
     await conn.run(`CREATE OR REPLACE TABLE res AS SELECT source, id,
         arg_max(resolved_to, resolution_date) AS resolved_to, max(resolution_date) AS resolution_date
@@ -58,6 +95,7 @@ export async function importForecastBench(questions: string, resolutions: string
         ${naToNull("q.background")} AS background, q.source AS category,
         least(coalesce(${t("q.open_dt")}, ${t("q.freeze_dt")}), ${t("q.freeze_dt")}) AS open_time,
         greatest(coalesce(${t("q.close_dt")}, ${t("q.freeze_dt")}), ${t("q.freeze_dt")}) AS close_time,
+        ${t("q.close_dt")} AS scheduled_close_time,
         CASE WHEN r.resolved_to IN (0, 1) THEN greatest(${t("r.resolution_date")}, ${t("q.freeze_dt")}) END AS settle_time,
         CASE r.resolved_to WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE NULL END AS result
       FROM raw_q q LEFT JOIN res r ON r.source = q.source AND r.id = q.id`);
@@ -82,6 +120,7 @@ export async function importForecastBench(questions: string, resolutions: string
         origin: "ForecastBench (forecastbench.org) question and resolution sets",
         notes: [
           `Market questions only (${MARKET_SOURCES.join(", ")}); ticker = source:id; one quote per market at freeze_datetime with last_price = freeze_datetime_value rounded to 4 decimals${clamped > 0 ? ` (${clamped} values at 0 or 1 clamped to 0.0001/0.9999)` : ""}.`,
+          "scheduled_close_time (the close strategies see) is market_info_close_datetime, published with the question; close_time is the same, not before freeze.",
           "Result from the latest resolved row of the resolution set (1 → yes, 0 → no); unresolved or fractional → null. settle_time is the resolution date (UTC midnight), not before freeze.",
           "No bid/ask: the freeze value is the market's probability, not a tradable quote.",
         ],

@@ -9,6 +9,7 @@ import { basename, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Manifest } from "../format.ts";
 import { withDatasetWriter } from "../datasetWriter.ts";
+import { InputError } from "../inputError.ts";
 import { checkRules } from "./staging.ts";
 import { isKalshiCsvLayout, stageKalshiCsv, type StagedKalshi } from "./kalshiCsv.ts";
 import { isKalshiSnapshotLayout, stageKalshiSnapshot } from "./kalshiSnapshot.ts";
@@ -27,6 +28,11 @@ export interface ImportKalshiOptions {
   /** Keep time-stamped rows (quotes, trades, books) with from <= ts < to. Markets are kept whole. */
   from?: number;
   to?: number;
+  /**
+   * A markets field to show strategies as the close time, when the input has no scheduled close of its
+   * own (expected_expiration_time, …). The user vouches it was known in advance; close_time never is.
+   */
+  scheduledCloseFrom?: string;
 }
 
 async function applyFilters(conn: DuckDBConnection, tables: StagedKalshi["tables"], options: ImportKalshiOptions, notes: string[]): Promise<void> {
@@ -51,6 +57,14 @@ async function applyFilters(conn: DuckDBConnection, tables: StagedKalshi["tables
   }
 }
 
+/** A markets input with no rows is named as such (before its trades are all "unknown ticker"). */
+async function refuseNoMarkets(conn: DuckDBConnection, staged: StagedKalshi): Promise<void> {
+  const n = Number((await conn.runAndReadAll("SELECT count(*)::DOUBLE AS n FROM n_markets")).getRowObjectsJson()[0]?.["n"] ?? 0);
+  if (n > 0) return;
+  const file = staged.inputs[0] ?? "markets";
+  throw new InputError({ file, row: null, field: "(file)", message: "no markets: the markets input holds no rows, so no trade, quote or book can be placed" });
+}
+
 export function detectKalshiLayout(src: string): KalshiLayout {
   if (!existsSync(src) || !statSync(src).isDirectory()) throw new Error(`${src}: not a folder`);
   if (isKalshiSnapshotLayout(src)) return "snapshot";
@@ -66,10 +80,18 @@ export async function importKalshi(src: string, out: string, options: ImportKals
   return withDatasetWriter(out, async (writer) => {
     const conn = writer.connection;
     let staged: StagedKalshi;
-    if (layout === "csv") staged = await stageKalshiCsv(conn, src);
-    else if (layout === "snapshot") staged = await stageKalshiSnapshot(conn, src, options.orderbookTs, options.unlisted ?? "drop");
-    else staged = await stageKalshiApi(conn, src);
+    if (layout === "csv") staged = await stageKalshiCsv(conn, src, options.scheduledCloseFrom);
+    else if (layout === "snapshot") staged = await stageKalshiSnapshot(conn, src, options.orderbookTs, options.unlisted ?? "drop", options.scheduledCloseFrom);
+    else staged = await stageKalshiApi(conn, src, options.scheduledCloseFrom);
+    await refuseNoMarkets(conn, staged);
     await applyFilters(conn, staged.tables, options, staged.notes);
+    if (staged.tables.includes("trades")) {
+      // seq counts from 0 over what is kept, in the order normaliseTrades gave it.
+      await conn.run("CREATE OR REPLACE TABLE n_trades AS SELECT * REPLACE (row_number() OVER (ORDER BY seq) - 1 AS seq) FROM n_trades");
+      staged.notes.push(
+        "Trade times are kept to the ms in ts; seq keeps the source's order: by the full-precision (µs) created_time, then, for prints stamped alike, the order the file listed them in (a file listed newest first is read backwards). Replay breaks ties within a ms by seq.",
+      );
+    }
     const relations: Partial<Record<"markets" | "trades" | "quotes" | "orderbook", string>> = {};
     for (const t of staged.tables) relations[t] = `n_${t}`;
     await checkRules(conn, relations, staged.fieldNames ?? {});

@@ -53,7 +53,7 @@ function bookSide(side: "yes" | "no"): string {
       []::DOUBLE[][])))`;
 }
 
-export async function stageKalshiApi(conn: DuckDBConnection, src: string): Promise<StagedKalshi> {
+export async function stageKalshiApi(conn: DuckDBConnection, src: string, scheduledCloseFrom?: string): Promise<StagedKalshi> {
   const files = await filesByKind(src);
   const notes: string[] = [];
   const tables: StagedKalshi["tables"] = ["markets"];
@@ -69,7 +69,12 @@ export async function stageKalshiApi(conn: DuckDBConnection, src: string): Promi
 
   await stageJsonRecords(conn, "j_markets", files.markets, "markets");
   await textView(conn, "j_markets", "raw_markets");
-  notes.push(...(await normaliseMarkets(conn, "raw_markets", { tradesTable: files.trades.length > 0 ? "n_trades" : null })));
+  notes.push(
+    ...(await normaliseMarkets(conn, "raw_markets", {
+      tradesTable: files.trades.length > 0 ? "n_trades" : null,
+      ...(scheduledCloseFrom === undefined ? {} : { scheduledCloseFrom }),
+    })),
+  );
   const marketCols = await columnsOf(conn, "raw_markets");
   const fetched = pick(marketCols, "ts", "fetched_at", "recorded_at");
   if (fetched !== "NULL") {
@@ -93,7 +98,10 @@ export async function stageKalshiApi(conn: DuckDBConnection, src: string): Promi
     quoteParts.push(`SELECT _file, _row, ts, ticker, yes_bid, yes_ask, last_price,
         sum(volume) OVER (PARTITION BY ticker ORDER BY ts, _file, _row) AS volume, open_interest
       FROM (SELECT _file, _row, ${quoteColumns(cols, anyTimeMs("end_period_ts"))} FROM raw_candles)`);
-    notes.push("Candlesticks became one quote per period at end_period_ts (closing bid/ask/price); volume is cumulated from the first recorded candle.");
+    notes.push(
+      "Candlesticks became one quote per period at end_period_ts (closing bid/ask/price); volume is cumulated from the first recorded candle.",
+      "A period without trades (volume 0, price 0.00 or null) has no price: its last_price is null, and replay keeps the last known price in place (a null is 'no new price', never 'no price'). A bid of 0.00 or an ask of 1.00 is an empty side of the book (null).",
+    );
   }
   if (quoteParts.length > 0) {
     await conn.run(`CREATE OR REPLACE TABLE n_quotes AS ${quoteParts.join(" UNION ALL ")}`);

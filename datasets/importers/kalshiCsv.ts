@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { stageCsv } from "./staging.ts";
-import { normaliseMarkets, normaliseTrades } from "./kalshiNormalize.ts";
+import { requireColumns, stageCsv } from "./staging.ts";
+import { MARKET_COLUMNS, TRADE_COLUMNS, normaliseMarkets, normaliseTrades } from "./kalshiNormalize.ts";
 
 export const MARKET_CSV_NAMES = ["enriched_markets.csv", "markets.csv", "closed_markets.csv"] as const;
 
@@ -35,7 +35,7 @@ export interface StagedKalshi {
 }
 
 /** Stage and normalise into n_markets and n_trades. */
-export async function stageKalshiCsv(conn: DuckDBConnection, src: string): Promise<StagedKalshi> {
+export async function stageKalshiCsv(conn: DuckDBConnection, src: string, scheduledCloseFrom?: string): Promise<StagedKalshi> {
   const marketsName = MARKET_CSV_NAMES.find((n) => existsSync(join(src, n)));
   if (!marketsName) throw new Error(`${src}: no ${MARKET_CSV_NAMES.join(" / ")}`);
   const marketsFile = join(src, marketsName);
@@ -44,12 +44,17 @@ export async function stageKalshiCsv(conn: DuckDBConnection, src: string): Promi
   const tables: StagedKalshi["tables"] = ["markets"];
   const fieldNames: NonNullable<StagedKalshi["fieldNames"]> = {};
   if (trades.length > 0) {
-    await stageCsv(conn, "raw_trades", trades);
+    requireColumns(await stageCsv(conn, "raw_trades", trades), TRADE_COLUMNS);
     fieldNames.trades = await normaliseTrades(conn, "raw_trades");
     tables.push("trades");
     notes.push(`Trades from ${trades.length} CSV file(s); \`price\` is read as dollars.`);
   }
-  await stageCsv(conn, "raw_markets", [marketsFile]);
-  notes.push(...(await normaliseMarkets(conn, "raw_markets", { tradesTable: trades.length > 0 ? "n_trades" : null })));
+  requireColumns(await stageCsv(conn, "raw_markets", [marketsFile]), MARKET_COLUMNS);
+  notes.push(
+    ...(await normaliseMarkets(conn, "raw_markets", {
+      tradesTable: trades.length > 0 ? "n_trades" : null,
+      ...(scheduledCloseFrom === undefined ? {} : { scheduledCloseFrom }),
+    })),
+  );
   return { tables, inputs: [marketsFile, ...(trades.length > 0 ? [join(src, "trades")] : [])], notes, fieldNames };
 }

@@ -32,13 +32,14 @@ export async function stageKalshiSnapshot(
   src: string,
   orderbookTs?: number,
   unlisted: "drop" | "stub" = "drop",
+  scheduledCloseFrom?: string,
 ): Promise<StagedKalshi> {
   const notes: string[] = ["Old API field names: leading underscores stripped, integer cents → dollars, epoch seconds → ms."];
   const inputs = [join(src, "market_data.json")];
   const tables: StagedKalshi["tables"] = ["markets"];
   await stageKeyedJson(conn, "j_markets", join(src, "market_data.json"));
   await textView(conn, "j_markets", "raw_markets", "", stripUnderscore);
-  notes.push(...(await normaliseMarkets(conn, "raw_markets", { tradesTable: null })));
+  notes.push(...(await normaliseMarkets(conn, "raw_markets", { tradesTable: null, ...(scheduledCloseFrom === undefined ? {} : { scheduledCloseFrom }) })));
   const eventsFile = join(src, "event_data.json");
   if (existsSync(eventsFile)) {
     inputs.push(eventsFile);
@@ -87,7 +88,7 @@ export async function stageKalshiSnapshot(
     if (missing === 0) continue;
     if (unlisted === "stub") {
       await conn.run(`INSERT INTO n_markets SELECT 'stub' AS _file, 0 AS _row, ticker, regexp_replace(ticker, '-[^-]*$', ''), split_part(ticker, '-', 1),
-          ticker, NULL, NULL, NULL, NULL, min(ts), max(ts), NULL, NULL
+          ticker, NULL, NULL, NULL, NULL, min(ts), max(ts), NULL, NULL, NULL
         FROM n_${t} q WHERE NOT EXISTS (SELECT 1 FROM n_markets m WHERE m.ticker = q.ticker) GROUP BY ticker`);
       notes.push(`${t}: ${missing} rows for tickers absent from market_data.json got placeholder markets (no result, title = ticker).`);
     } else {

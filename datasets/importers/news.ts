@@ -95,7 +95,7 @@ export async function importNews(src: string, out: string, options: ImportNewsOp
         license: `${base.license} News headlines: see the news source's licence.`,
       });
     }
-    await writer.writeTable("markets", "SELECT * FROM (SELECT NULL::VARCHAR AS ticker, NULL AS event_ticker, NULL AS series_ticker, NULL AS title, NULL AS subtitle, NULL AS rules, NULL AS background, NULL AS category, NULL AS open_time, NULL AS close_time, NULL AS settle_time, NULL AS result) WHERE false");
+    await writer.writeTable("markets", "SELECT * FROM (SELECT NULL::VARCHAR AS ticker, NULL AS event_ticker, NULL AS series_ticker, NULL AS title, NULL AS subtitle, NULL AS rules, NULL AS background, NULL AS category, NULL AS open_time, NULL AS close_time, NULL AS scheduled_close_time, NULL AS settle_time, NULL AS result) WHERE false");
     await writer.writeTable("news", "SELECT * FROM n_news");
     return writer.commit({
       name: options.name ?? basename(resolve(out)),

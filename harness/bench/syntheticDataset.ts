@@ -31,7 +31,7 @@ export async function buildSyntheticDataset(dir: string, spec: SyntheticSpec): P
       "markets",
       `SELECT 'SYN-' || lpad(m::VARCHAR, 6, '0') AS ticker, 'SYN-EV' AS event_ticker, 'SYN' AS series_ticker,
               'Synthetic market ' || m AS title, NULL AS subtitle, NULL AS rules, NULL AS background, 'Synthetic' AS category,
-              0 AS open_time, ${end + 1} AS close_time, NULL AS settle_time,
+              0 AS open_time, ${end + 1} AS close_time, ${end + 1} AS scheduled_close_time, NULL AS settle_time,
               CASE WHEN hash(m) % 2 = 0 THEN 'yes' ELSE 'no' END AS result
          FROM range(${spec.markets}) t(m)`,
     );
@@ -48,7 +48,7 @@ export async function buildSyntheticDataset(dir: string, spec: SyntheticSpec): P
         "trades",
         `SELECT i * ${spec.stepMs} + ${Math.floor(spec.stepMs / 2)} AS ts, 'SYN-' || lpad((i % ${spec.markets})::VARCHAR, 6, '0') AS ticker,
                 'tr' || i AS trade_id, round(mid, 2) AS yes_price, 10 + hash(i) % 90 AS count,
-                CASE WHEN hash(i, 1) % 2 = 0 THEN 'yes' ELSE 'no' END AS taker_side
+                CASE WHEN hash(i, 1) % 2 = 0 THEN 'yes' ELSE 'no' END AS taker_side, i AS seq
            FROM (SELECT i, 0.05 + 0.9 * ((hash((i // ${spec.markets}) // 500, i % ${spec.markets}) % 1000) / 1000.0) AS mid
                    FROM range(${quotes}) t(i) WHERE i % ${every} = 0 LIMIT ${trades})`,
       );

@@ -5,7 +5,9 @@
  * under a memory limit, and JavaScript holds one chunk per table at a time.
  *
  * Results never travel with the market rows: `open` events carry MarketInfo,
- * which has no result field, and the result rides only on the `settle` event.
+ * which has no result field and no actual close time (only the scheduled
+ * one), the actual close rides only on the `close` event and the result only
+ * on the `settle` event.
  */
 import { join } from "node:path";
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from "@duckdb/node-api";
@@ -28,6 +30,8 @@ export interface ReplaySourceOptions {
 /** A market row as the engine needs it; the result stays inside this module until its settle event. */
 interface MarketRecord {
   info: MarketInfo;
+  /** The actual close: it becomes the close event, never a field of `info`. */
+  closeTs: number;
   settleTs: number;
   result: Result;
 }
@@ -149,7 +153,8 @@ export class ReplaySource implements EventSource {
     const path = join(this.dir, this.manifest.tables.markets.file);
     const reader = await db.connection.runAndReadAll(
       `SELECT ticker, event_ticker, series_ticker, title, subtitle, rules, background, category,
-              open_time::DOUBLE AS open_time, close_time::DOUBLE AS close_time, settle_time::DOUBLE AS settle_time, result
+              open_time::DOUBLE AS open_time, close_time::DOUBLE AS close_time, scheduled_close_time::DOUBLE AS scheduled_close_time,
+              settle_time::DOUBLE AS settle_time, result
          FROM read_parquet(${sqlString(path)})
          ${this.options.tickers ? `WHERE ticker IN (${this.options.tickers.map(sqlString).join(",") || "NULL"})` : ""}
          ORDER BY ticker`,
@@ -170,8 +175,9 @@ export class ReplaySource implements EventSource {
           background: r["background"] as string | null,
           category: r["category"] as string | null,
           openTime: r["open_time"] as number,
-          closeTime,
+          scheduledCloseTime: r["scheduled_close_time"] as number | null,
         },
+        closeTs: closeTime,
         settleTs: Math.max(settle, closeTime),
         result: result === "yes" || result === "no" ? result : null,
       };
@@ -184,14 +190,14 @@ function lifecycleEvents(markets: MarketRecord[], options: ReplaySourceOptions):
   const events: MarketEvent[] = [];
   for (const m of markets) {
     events.push({ kind: "open", ts: m.info.openTime, ticker: m.info.ticker, market: m.info });
-    events.push({ kind: "close", ts: m.info.closeTime, ticker: m.info.ticker });
+    events.push({ kind: "close", ts: m.closeTs, ticker: m.info.ticker });
     events.push({ kind: "settle", ts: m.settleTs, ticker: m.info.ticker, result: m.result });
   }
   const start = options.start ?? -Infinity;
   const end = options.end ?? Infinity;
   // open events before the window still matter (the market exists); clamp them to the start.
   // A market that closed before the window opens is left out entirely (its close would be filtered away).
-  const closedBefore = new Set(markets.filter((m) => m.info.closeTime < start).map((m) => m.info.ticker));
+  const closedBefore = new Set(markets.filter((m) => m.closeTs < start).map((m) => m.info.ticker));
   return events
     .filter((e) => !closedBefore.has(tickerOf(e)) && e.ts <= end && (e.kind === "open" || e.ts >= start))
     .map((e) => (e.kind === "open" && e.ts < start ? { ...e, ts: start } : e))

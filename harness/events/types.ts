@@ -22,7 +22,7 @@ export const EVENT_TIE_ORDER: Readonly<Record<EventKind, number>> = {
   settle: 6,
 };
 
-/** What a strategy may know about a market: everything but its result. */
+/** What a strategy may know about a market before it closes: neither its result nor when it really closes. */
 export interface MarketInfo {
   ticker: string;
   eventTicker: string;
@@ -33,7 +33,13 @@ export interface MarketInfo {
   background: string | null;
   category: string | null;
   openTime: number;
-  closeTime: number;
+  /**
+   * The close a trader could see in advance (the dataset's scheduled_close_time), or null when the
+   * source has none. Never the actual close: a market that closes early (a match ends, a threshold
+   * is hit) closes when its result becomes known, and that time reaches strategies only as the
+   * `close` event.
+   */
+  scheduledCloseTime: number | null;
 }
 
 export interface OpenEvent { kind: "open"; ts: number; ticker: string; market: MarketInfo }

@@ -47,6 +47,7 @@ interface Track {
   lastCumVolume: number | null;
   lastNewsTs: number | null;
   words: ReadonlySet<string> | null;
+  /** The scheduled close (null when the data has none: no closing-soon bonus); never the actual close. */
   closeTime: number | null;
 }
 
@@ -135,7 +136,7 @@ export class MarketFilter implements EventFilter {
       track.refPrice ??= price;
     }
     if (snapshot) {
-      track.closeTime = snapshot.info.closeTime;
+      track.closeTime = snapshot.info.scheduledCloseTime;
       const cum = snapshot.volume;
       if (track.lastCumVolume !== null && cum > track.lastCumVolume) track.volume.add(now, cum - track.lastCumVolume);
       else track.volume.add(now, 0); // marks the market as seen from this bucket on
@@ -200,7 +201,7 @@ export class MarketFilter implements EventFilter {
       this.#drop(now, ticker, "min_interval");
       return;
     }
-    track.closeTime ??= view.market(ticker)?.info.closeTime ?? null;
+    track.closeTime ??= view.market(ticker)?.info.scheduledCloseTime ?? null;
     const score = preScore(
       {
         priceChangePct: seen.changePct,

@@ -15,8 +15,14 @@ export interface QuoteState {
   ts: number;
   yesBid: Units | null;
   yesAsk: Units | null;
-  /** The last price the quote reported (Kalshi's last_price; ForecastBench's freeze value). */
+  /**
+   * The last price quotes reported (Kalshi's last_price; ForecastBench's freeze value). A quote
+   * without one (a candlestick of an hour without trades) leaves it in place: no new price is not
+   * "no price".
+   */
   lastPrice: Units | null;
+  /** When lastPrice was reported (it can be older than ts). */
+  lastPriceTs: number | null;
 }
 
 export interface MarketSnapshot {
@@ -29,6 +35,8 @@ export interface MarketSnapshot {
   /** Contracts traded so far: the quote's reported volume when present, else summed prints. */
   readonly volume: number;
   readonly closed: boolean;
+  /** When the market really closed (its close event); null while open. */
+  readonly closedAt: number | null;
   readonly settled: boolean;
   /** Known only after the settle event. */
   readonly result: Result | undefined;
@@ -44,8 +52,9 @@ export interface MarketView {
   recentNews(limit: number): readonly NewsEvent[];
   /**
    * The market's own probability now: mid of bid/ask when both are quoted,
-   * else the latest last price (a trade print, or the quote's reported last
-   * price), else the one side that is quoted. Null when nothing is known.
+   * else the latest last price (a trade print, or the last price a quote
+   * reported, however many price-less quotes came since), else the one side
+   * that is quoted. Null when nothing is known.
    * Units of $0.0001.
    */
   marketPrice(ticker: string): Units | null;
@@ -60,6 +69,7 @@ interface MutableMarket {
   printedVolume: number;
   quotedVolume: number | null;
   closed: boolean;
+  closedAt: number | null;
   settled: boolean;
   result: Result | undefined;
 }
@@ -94,6 +104,7 @@ export class MarketState implements MarketView {
         printedVolume: 0,
         quotedVolume: null,
         closed: false,
+        closedAt: null,
         settled: false,
         result: undefined,
       });
@@ -105,12 +116,16 @@ export class MarketState implements MarketView {
     switch (e.kind) {
       case "quote":
         // Updated in place: a quote per event would be most of the replay's garbage.
+        // Bid and ask are the book now (null: that side is empty); a null last price is no news.
         if (m.quote) {
           m.quote.ts = e.ts;
           m.quote.yesBid = e.yesBid;
           m.quote.yesAsk = e.yesAsk;
-          m.quote.lastPrice = e.lastPrice;
-        } else m.quote = { ts: e.ts, yesBid: e.yesBid, yesAsk: e.yesAsk, lastPrice: e.lastPrice };
+          if (e.lastPrice !== null) {
+            m.quote.lastPrice = e.lastPrice;
+            m.quote.lastPriceTs = e.ts;
+          }
+        } else m.quote = { ts: e.ts, yesBid: e.yesBid, yesAsk: e.yesAsk, lastPrice: e.lastPrice, lastPriceTs: e.lastPrice === null ? null : e.ts };
         if (e.volume !== null) m.quotedVolume = e.volume;
         break;
       case "trade":
@@ -124,10 +139,12 @@ export class MarketState implements MarketView {
         break;
       case "close":
         m.closed = true;
+        m.closedAt = e.ts;
         this.#open.delete(e.ticker);
         break;
       case "settle":
         m.settled = true;
+        m.closedAt ??= e.ts;
         m.closed = true;
         m.result = e.result;
         this.#open.delete(e.ticker);
@@ -146,6 +163,7 @@ export class MarketState implements MarketView {
       recentTrades: m.recentTrades.length > RECENT_TRADES ? m.recentTrades.slice(-RECENT_TRADES) : m.recentTrades,
       volume: m.quotedVolume ?? m.printedVolume,
       closed: m.closed,
+      closedAt: m.closedAt,
       settled: m.settled,
       result: m.result,
     };
@@ -171,7 +189,7 @@ export class MarketState implements MarketView {
     const ask = m.quote?.yesAsk ?? null;
     if (bid !== null && ask !== null) return Math.round((bid + ask) / 2);
     const quoted = m.quote?.lastPrice ?? null;
-    if (m.lastTrade && (quoted === null || m.lastTrade.ts >= m.quote!.ts)) return m.lastTrade.yesPrice;
+    if (m.lastTrade && (quoted === null || m.lastTrade.ts >= (m.quote?.lastPriceTs ?? -Infinity))) return m.lastTrade.yesPrice;
     if (quoted !== null) return quoted;
     return bid ?? ask;
   }

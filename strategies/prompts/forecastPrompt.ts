@@ -43,7 +43,8 @@ export const FORECAST_V1: PromptTemplate = {
     const lines = [
       `Market: ${m.title}${m.subtitle ? ` (${m.subtitle})` : ""}`,
       `Ticker: ${m.ticker}${m.category ? `, category ${m.category}` : ""}`,
-      `Now: ${iso(now)}. Closes: ${iso(m.closeTime)} (in ${hoursToClose(now, m.closeTime)}).`,
+      // The scheduled close only; a dataset without one shows no close time (the actual close would leak the outcome's timing).
+      m.scheduledCloseTime === null ? `Now: ${iso(now)}.` : `Now: ${iso(now)}. Closes: ${iso(m.scheduledCloseTime)} (in ${hoursToClose(now, m.scheduledCloseTime)}).`,
     ];
     if (m.rules) lines.push(`Rules: ${m.rules.slice(0, 600)}`);
     if (m.background) lines.push(`Background: ${m.background.slice(0, 600)}`);
@@ -73,7 +74,8 @@ export const FORECAST_COMPACT_V1: PromptTemplate = {
   system: 'JSON only: {"probability": 0..1, "confidence": 0..1, "rationale": short}.',
   user({ now, market, marketPrice }) {
     const price = marketPrice === null ? "" : ` Price ${marketPrice.toFixed(2)}.`;
-    return `${market.info.title.slice(0, 80)}.${price} Closes in ${hoursToClose(now, market.info.closeTime)}. P(YES)?`;
+    const close = market.info.scheduledCloseTime;
+    return `${market.info.title.slice(0, 80)}.${price}${close === null ? "" : ` Closes in ${hoursToClose(now, close)}.`} P(YES)?`;
   },
 };
 

@@ -69,7 +69,7 @@ describe("buying power (property)", () => {
             kind: "open",
             ts,
             ticker: "M",
-            market: { ticker: "M", eventTicker: "E", seriesTicker: "S", title: "m", subtitle: null, rules: null, background: null, category: null, openTime: 0, closeTime: 1e12 },
+            market: { ticker: "M", eventTicker: "E", seriesTicker: "S", title: "m", subtitle: null, rules: null, background: null, category: null, openTime: 0, scheduledCloseTime: 1e12 },
           });
           let seq = 0;
           for (const s of steps) {

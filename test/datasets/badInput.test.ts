@@ -173,12 +173,12 @@ describe("validate names table file, row and field", () => {
   });
 
   it("unknown ticker in trades", async () => {
-    await rewriteTable(ds, "trades", "SELECT * FROM t UNION ALL SELECT 1762600000000, 'KXGHOST', 'ghost-1', 0.5, 1.0, 'yes'");
+    await rewriteTable(ds, "trades", "SELECT * FROM t UNION ALL SELECT 1762600000000, 'KXGHOST', 'ghost-1', 0.5, 1.0, 'yes', 1000");
     expect(await only()).toBe(`${join(ds, "trades.parquet")} row 40 field ticker: unknown ticker (not in markets) (value KXGHOST)`);
   });
 
   it("duplicate trade id", async () => {
-    await rewriteTable(ds, "trades", "SELECT * FROM (SELECT * FROM t ORDER BY ts, trade_id) UNION ALL (SELECT * FROM t ORDER BY ts, trade_id LIMIT 1)");
+    await rewriteTable(ds, "trades", "SELECT * FROM (SELECT * FROM t ORDER BY ts, trade_id) UNION ALL (SELECT * REPLACE (1000 AS seq) FROM t ORDER BY ts, trade_id LIMIT 1)");
     expect(await only()).toMatch(new RegExp(`^${join(ds, "trades.parquet")} row 40 field trade_id: duplicate trade_id`));
   });
 

@@ -27,7 +27,7 @@ const info = (ticker: string, now: number): MarketInfo => ({
   background: null,
   category: "Test",
   openTime: now - 1000,
-  closeTime: now + 3_600_000,
+  scheduledCloseTime: now + 3_600_000,
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

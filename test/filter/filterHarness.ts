@@ -24,7 +24,7 @@ export function info(ticker: string, title: string, over: Partial<MarketInfo> = 
     background: null,
     category: null,
     openTime: T0 - 86_400_000,
-    closeTime: T0 + 7 * 86_400_000,
+    scheduledCloseTime: T0 + 7 * 86_400_000,
     ...over,
   };
 }
