@@ -43,6 +43,7 @@ interface ImportArgs {
   news?: string;
   "orderbook-ts"?: string;
   unlisted?: "drop" | "stub";
+  "scheduled-close-from"?: string;
   from?: string;
   to?: string;
   tickers?: string;
@@ -78,7 +79,12 @@ export const importCommand: CommandModule<object, object> = {
             .option("from", { type: "string", describe: "keep trades/quotes/books/news at or after this time (ISO or epoch ms)" })
             .option("to", { type: "string", describe: "keep trades/quotes/books/news before this time (ISO or epoch ms)" })
             .option("orderbook-ts", { type: "string", describe: "snapshot layout: time the order books were taken (default: last market_history time)" })
-            .option("unlisted", { choices: ["drop", "stub"] as const, default: "drop" as const, describe: "snapshot layout: rows for tickers absent from market_data.json" }),
+            .option("unlisted", { choices: ["drop", "stub"] as const, default: "drop" as const, describe: "snapshot layout: rows for tickers absent from market_data.json" })
+            .option("scheduled-close-from", {
+              type: "string",
+              describe:
+                "markets field to show strategies as the close time, when the input has no scheduled close (expected_expiration_time, latest_expiration_time, or close_time of a still-open market); you vouch it was known in advance. Without one, a recording that holds only the actual close gives strategies no close time",
+            }),
         async (a) => {
           const options: ImportKalshiOptions = { unlisted: a.unlisted ?? "drop" };
           if (a.name !== undefined) options.name = a.name;
@@ -89,6 +95,7 @@ export const importCommand: CommandModule<object, object> = {
           if (from !== undefined) options.from = from;
           if (to !== undefined) options.to = to;
           if (obTs !== undefined) options.orderbookTs = obTs;
+          if (a["scheduled-close-from"] !== undefined) options.scheduledCloseFrom = a["scheduled-close-from"];
           await run(a.out, async () => {
             const manifest = await importKalshi(a.src ?? "", a.out, options);
             if (a.news === undefined) return manifest;
