@@ -5,11 +5,14 @@
  * into its records. Each record keeps `_file`, `_row` (1-based record number
  * in its file) and, for wrappers, the wrapper's own `ticker`.
  */
+import { stat } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { InputError } from "../inputError.ts";
 import { sqlString } from "../../harness/db/duckdb.ts";
 
 /** Stage records of `files` into table `name`(_file, _row, parent_ticker, rec JSON). */
 export async function stageJsonRecords(conn: DuckDBConnection, name: string, files: string[], wrapperKey: string): Promise<void> {
+  await refuseEmptyFiles(files);
   const list = `[${files.map(sqlString).join(", ")}]`;
   const key = sqlString(`$.${wrapperKey}`);
   await conn.run(`CREATE OR REPLACE TABLE ${name}_objs AS
@@ -22,6 +25,15 @@ export async function stageJsonRecords(conn: DuckDBConnection, name: string, fil
               CASE WHEN json_type(j, ${key}) = 'ARRAY' THEN CAST(json_extract(j, ${key}) AS JSON[]) ELSE [j] END AS recs
             FROM ${name}_objs))`);
   await conn.run(`DROP TABLE ${name}_objs`);
+}
+
+/** A 0-byte input file is refused: it is a failed download or copy far more often than "no records". */
+export async function refuseEmptyFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if ((await stat(file)).size === 0) {
+      throw new InputError({ file, row: null, field: "(file)", message: "empty file (0 bytes); refusing it rather than reading it as no records" });
+    }
+  }
 }
 
 /** Keys that occur (non-null) in any staged record, so `pick` can prefer fields that are really there. */

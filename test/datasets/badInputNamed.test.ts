@@ -135,3 +135,14 @@ describe("a ForecastBench resolution set must belong to the question set", () =>
     );
   });
 });
+
+describe("bad saved-API input", () => {
+  it("a 0-byte trades JSONL file is refused, not read as no trades", async () => {
+    const src = await copyFixture("kalshi-api", tmp.dir);
+    const file = join(src, "trades.jsonl");
+    await writeFile(file, "");
+    expect(await failure(() => importKalshi(src, join(tmp.dir, "out")), ["kalshi-api"])).toBe(
+      `${file} field (file): empty file (0 bytes); refusing it rather than reading it as no records`,
+    );
+  });
+});
