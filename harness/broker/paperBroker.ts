@@ -6,11 +6,13 @@
  * happens to an order comes back to the engine as execution reports, emitted
  * synchronously inside the call that caused them. All money is integer units.
  *
- * Order life: submitted at t → `accepted` at once → fillable at t + latency →
- * `quote` and `book` orders are immediate-or-cancel at the first event at or
- * after that time (the rest `expired`); `trade-print` orders rest and take a
- * share of later prints until filled, until their time-to-live runs out, or
- * until the market closes (then `expired`). `cancel` ends a working order.
+ * Order life: submitted at t → `accepted` at once → fillable at t + the order
+ * latency (harness/latency/orderLatency.ts) → `quote` and `book` orders are
+ * immediate-or-cancel at the first event at or after that time (the rest
+ * `expired`); `print-maker` (and the legacy `trade-print`) orders rest and
+ * take a share of later prints until filled, until their time-to-live runs
+ * out, or until the market closes (then `expired`). `cancel` ends a working
+ * order. Each fill model's assumptions are in its own file under ./fills/.
  */
 import { z } from "zod";
 import type { MarketEvent } from "../events/types.ts";
@@ -19,10 +21,13 @@ import type { MarketView } from "../state/marketState.ts";
 import type { Broker, ClientOrder } from "./broker.ts";
 import type { ExecutionReport, ReportSink } from "./executionReport.ts";
 import { FeeScheduleOverridesSchema, FeeScheduleSchema, fillFee, orderFee, scheduleFor, type FeeSchedule } from "./fees.ts";
+import { orderFillableAt } from "../latency/orderLatency.ts";
 import {
   fillAgainstBook,
   fillAgainstQuote,
   fillAgainstTradePrint,
+  fillOnPrint,
+  PrintMakerFillOptionsSchema,
   TradePrintFillOptionsSchema,
   type Fill,
   type FillModelName,
@@ -32,15 +37,18 @@ import {
 export const PaperBrokerConfig = z
   .object({
     bankrollUsd: z.number().positive().default(1000),
-    /** `auto` picks book when the dataset has order books, quote when it has bid/ask, else trade-print. */
-    fillModel: z.enum(["auto", "quote", "book", "trade-print"]).default("auto"),
-    /** Decision-to-exchange latency, ms of the run's clock. */
+    /** `auto` picks book when the dataset has order books, quote when it has bid/ask, else print-maker. */
+    fillModel: z.enum(["auto", "quote", "book", "print-maker", "trade-print"]).default("auto"),
+    /** Order latency: decision to exchange, ms of the run's clock (harness/latency/orderLatency.ts). */
     latencyMs: z.number().int().min(0).default(500),
-    /** How long a trade-print order rests before the rest is cancelled, ms. */
+    /** How long a resting (print-maker, trade-print) order rests before the rest expires, ms. */
     orderTtlMs: z.number().int().positive().default(15 * 60_000),
     /** Quotes in recorded data carry no size: the most one quote fill may take. */
     maxContractsPerQuote: z.number().int().positive().default(100),
+    /** The legacy trade-print model's spread; sizing also puts this half-spread around a print when a market has no quote. */
     tradePrint: TradePrintFillOptionsSchema.default({ halfSpreadUnits: 100, participation: 0.1 }),
+    /** The print-maker model's participation cap and queue-position assumption (fills/makerOnPrints.ts). */
+    printMaker: PrintMakerFillOptionsSchema.default({ participation: 0.1, queueAheadContracts: null }),
     fees: z
       .object({
         default: FeeScheduleSchema.default({ takerRate: 0.07, makerRate: 0.0175, makerFees: false, multiplier: 1 }),
@@ -58,6 +66,8 @@ interface WorkingOrder {
   expiresAt: number;
   intent: OrderIntent;
   remaining: number;
+  /** print-maker: contracts still ahead of this order at its price (null: never cleared). */
+  queueAhead: number | null;
   feeSchedule: FeeSchedule;
   fillFees: Units[];
 }
@@ -67,7 +77,7 @@ export type DatasetCapabilities = { hasBidAsk: boolean; hasOrderbook: boolean };
 /** The fill model `auto` stands for on a dataset with these capabilities. */
 export function resolveFillModel(configured: PaperBrokerConfig["fillModel"], dataset: DatasetCapabilities): FillModelName {
   if (configured !== "auto") return configured;
-  return dataset.hasOrderbook ? "book" : dataset.hasBidAsk ? "quote" : "trade-print";
+  return dataset.hasOrderbook ? "book" : dataset.hasBidAsk ? "quote" : "print-maker";
 }
 
 export class PaperBroker implements Broker {
@@ -103,13 +113,16 @@ export class PaperBroker implements Broker {
       return;
     }
     const info = view.market(order.ticker)?.info;
+    const fillableAt = orderFillableAt(now, this.config.latencyMs);
+    const resting = this.fillModel === "print-maker" || this.fillModel === "trade-print";
     const w: WorkingOrder = {
       venueOrderId: `o${this.#seq++}`,
       clientOrderId: order.clientOrderId,
-      fillableAt: now + this.config.latencyMs,
-      expiresAt: now + this.config.latencyMs + (this.fillModel === "trade-print" ? this.config.orderTtlMs : 0),
+      fillableAt,
+      expiresAt: fillableAt + (resting ? this.config.orderTtlMs : 0),
       intent: { ticker: order.ticker, side: order.side, action: order.action, limitUnits: order.limitUnits, contracts: order.contracts },
       remaining: order.contracts,
+      queueAhead: this.config.printMaker.queueAheadContracts,
       feeSchedule: scheduleFor(info?.seriesTicker ?? "", this.config.fees.series, this.config.fees.default),
       fillFees: [],
     };
@@ -154,7 +167,14 @@ export class PaperBroker implements Broker {
           continue;
         }
         if (event.kind === "trade" && event.ticker === ticker) {
-          const fills = fillAgainstTradePrint({ order: w.intent, remaining: w.remaining }, event, this.config.tradePrint);
+          let fills: Fill[];
+          if (this.fillModel === "print-maker") {
+            const r = fillOnPrint({ order: w.intent, remaining: w.remaining, queueAhead: w.queueAhead }, event, this.config.printMaker);
+            w.queueAhead = r.queueAhead;
+            fills = r.fills;
+          } else {
+            fills = fillAgainstTradePrint({ order: w.intent, remaining: w.remaining }, event, this.config.tradePrint);
+          }
           if (!this.#applyFills(w, fills, ts)) continue;
         }
       }

@@ -174,6 +174,8 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     store,
     dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
   });
+  // The report names the fill model each run used.
+  await req.db.connection.run(`UPDATE runs SET fill_model = $1 WHERE run_id = $2`, [execution.fillModel, runId]);
   const strategy = stored
     ? stored.strategy(config.strategy, config.strategy.kind)
     : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket });

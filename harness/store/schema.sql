@@ -202,3 +202,8 @@ CREATE TABLE IF NOT EXISTS promotions (
   gates_json    VARCHAR NOT NULL,
   decision      VARCHAR NOT NULL  -- promoted | refused
 );
+
+-- How a run filled and valued positions (harness/REALISM.md). Added after the
+-- table so results files written before them gain the columns on open.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS fill_model VARCHAR;   -- quote | book | print-maker | trade-print
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS marking VARCHAR;      -- how open positions were valued, e.g. "marked to bid, hourly"

@@ -30,7 +30,7 @@ afterEach(() => {
   db = null;
 });
 
-async function replay(rows: TinyDatasetRows, strategy: Strategy) {
+async function replay(rows: TinyDatasetRows, strategy: Strategy, broker: Record<string, unknown> = {}) {
   const dir = tempDir();
   await writeTinyDataset(join(dir, "ds"), rows);
   db = await DuckDbStore.open(join(dir, "results.duckdb"));
@@ -42,7 +42,7 @@ async function replay(rows: TinyDatasetRows, strategy: Strategy) {
   const source = await ReplaySource.open(join(dir, "ds"));
   const execution = createReplayExecution({
     runId: "t",
-    config: PaperBrokerConfig.parse({ bankrollUsd: 1000 }),
+    config: PaperBrokerConfig.parse({ bankrollUsd: 1000, ...broker }),
     store,
     dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
   });
@@ -108,7 +108,56 @@ describe("paper broker with the quote fill model", () => {
   });
 });
 
-describe("paper broker with the trade-print fill model (trades-only data)", () => {
+describe("paper broker with the print-maker fill model (trades-only data, the default there)", () => {
+  // Ask = last print 0.50 + half-spread 0.01 = 0.51: the order is a YES bid at 0.51 for 56 contracts ($30 cap).
+  const seller = (ts: number, id: string, count: number, price: number) => ({ ts, ticker: "T", trade_id: id, yes_price: price, count, taker_side: "no" as const });
+  const buyer = (ts: number, id: string, count: number, price: number) => ({ ts, ticker: "T", trade_id: id, yes_price: price, count, taker_side: "yes" as const });
+
+  it("fills at its own limit, as a maker, only on later prints whose taker sold into it, capped by participation", async () => {
+    const { execution, q } = await replay(
+      {
+        markets: [market("T", { close_time: 10 * H, result: "no" })],
+        trades: [
+          buyer(H, "a", 600, 0.5), // the decision's print
+          buyer(H + 10_000, "b", 900, 0.4), // a buyer: never fills a bid, however low
+          seller(H + 20_000, "c", 900, 0.52), // a seller above our bid: did not reach it
+          seller(H + 30_000, "d", 900, 0.51), // at our price: the queue ahead (unknown) takes it
+          seller(H + 40_000, "e", 200, 0.3), // through our price: 10% of 200 = 20 at OUR limit 0.51
+          seller(H + 50_000, "f", 500, 0.45), // through: 10% of 500 = 50, capped by the 36 left
+        ],
+      },
+      fixed(0.9),
+    );
+    expect(execution.fillModel).toBe("print-maker");
+    const fills = await q(`SELECT ts::DOUBLE AS ts, price_units::DOUBLE AS price, contracts::DOUBLE AS n, fee_units::DOUBLE AS fee, liquidity FROM fills ORDER BY ts`);
+    // Maker fees are off on Kalshi's general schedule: both fills are free.
+    expect(fills).toEqual([
+      { ts: H + 40_000, price: 5100, n: 20, fee: 0, liquidity: "maker" },
+      { ts: H + 50_000, price: 5100, n: 36, fee: 0, liquidity: "maker" },
+    ]);
+    expect(await q(`SELECT status, filled::DOUBLE AS filled, fee_units::DOUBLE AS fee FROM orders`)).toEqual([{ status: "filled", filled: 56, fee: 0 }]);
+    expect(await q(`SELECT pnl_units::DOUBLE AS pnl FROM settlements`)).toEqual([{ pnl: -(56 * 5100) }]);
+  });
+
+  it("uses up the named queue ahead with prints at its price before they reach it; charges maker fees where the series does", async () => {
+    const { q } = await replay(
+      {
+        markets: [market("T", { close_time: 10 * H, result: "yes" })],
+        trades: [buyer(H, "a", 600, 0.5), seller(H + 10_000, "b", 250, 0.51), seller(H + 20_000, "c", 300, 0.51)],
+      },
+      fixed(0.9),
+      { printMaker: { participation: 0.1, queueAheadContracts: 400 }, fees: { default: { makerFees: true } } },
+    );
+    // Print b: all 250 go to the queue (150 left ahead). Print c: 150 to the queue, 150 reach us, cap 10% of 300 = 30.
+    // Maker fee: ceil(0.0175 × 30 × 0.51 × 0.49 × 10⁴) = ceil(1311.975) = 1312 units; the order rounds up to 1400.
+    expect(await q(`SELECT price_units::DOUBLE AS price, contracts::DOUBLE AS n, fee_units::DOUBLE AS fee, liquidity FROM fills`)).toEqual([
+      { price: 5100, n: 30, fee: 1312, liquidity: "maker" },
+    ]);
+    expect(await q(`SELECT status, filled::DOUBLE AS filled, fee_units::DOUBLE AS fee FROM orders`)).toEqual([{ status: "partial", filled: 30, fee: 1400 }]);
+  });
+});
+
+describe("paper broker with the legacy trade-print fill model (named explicitly)", () => {
   it("fills at later prints plus the half-spread, capped by participation, fees rounded per order", async () => {
     const trade = (ts: number, id: string, count: number) => ({ ts, ticker: "T", trade_id: id, yes_price: 0.5, count, taker_side: "yes" as const });
     const { execution, q } = await replay(
@@ -117,6 +166,7 @@ describe("paper broker with the trade-print fill model (trades-only data)", () =
         trades: [trade(H, "a", 600), trade(H + 10_000, "b", 200), trade(H + 20_000, "c", 500)],
       },
       fixed(0.9),
+      { fillModel: "trade-print" },
     );
     expect(execution.fillModel).toBe("trade-print");
     // Ask = last print 0.50 + half-spread 0.01 = 0.51: 56 contracts fit the $30 cap.
