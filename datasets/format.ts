@@ -32,7 +32,7 @@ export const TABLE_COLUMNS: Record<TableName, Readonly<Record<string, string>>> 
     open_time: "BIGINT",
     close_time: "BIGINT",
     settle_time: "BIGINT", // nullable: when absent the result becomes visible at close_time
-    result: "VARCHAR", // 'yes' | 'no' | NULL (void or unsettled)
+    result: "VARCHAR", // 'yes' | 'no' | 'void' (the source says voided: refunded) | NULL (unresolved when the data ends: positions stay open, marked to bid)
   },
   quotes: {
     ts: "BIGINT",
@@ -72,6 +72,9 @@ export const TABLE_COLUMNS: Record<TableName, Readonly<Record<string, string>>> 
 
 export const Result = z.enum(["yes", "no"]).nullable();
 export type Result = z.infer<typeof Result>;
+/** The markets table's result: a settle event's result, or 'void' (refunded), or null (still unresolved). */
+export const StoredResult = z.enum(["yes", "no", "void"]).nullable();
+export type StoredResult = z.infer<typeof StoredResult>;
 export const Side = z.enum(["yes", "no"]);
 export type Side = z.infer<typeof Side>;
 
@@ -90,7 +93,7 @@ export const MarketRow = z.object({
   open_time: epochMs,
   close_time: epochMs,
   settle_time: epochMs.nullable(),
-  result: Result,
+  result: StoredResult,
 });
 export type MarketRow = z.infer<typeof MarketRow>;
 

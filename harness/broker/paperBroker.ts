@@ -43,6 +43,8 @@ export const PaperBrokerConfig = z
     latencyMs: z.number().int().min(0).default(500),
     /** How long a resting (print-maker, trade-print) order rests before the rest expires, ms. */
     orderTtlMs: z.number().int().positive().default(15 * 60_000),
+    /** Marked equity is recorded this often while positions are open, ms of simulated time (harness/portfolio/marking.ts). */
+    markEveryMs: z.number().int().positive().default(3_600_000),
     /** Quotes in recorded data carry no size: the most one quote fill may take. */
     maxContractsPerQuote: z.number().int().positive().default(100),
     /** The legacy trade-print model's spread; sizing also puts this half-spread around a print when a market has no quote. */

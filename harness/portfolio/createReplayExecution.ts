@@ -26,6 +26,8 @@ export function createReplayExecution(opts: ReplayExecutionOptions): ReplayExecu
     store: opts.store,
     startingCashUnits: Math.round(opts.config.bankrollUsd * 10_000),
     fees: opts.config.fees,
+    markEveryMs: opts.config.markEveryMs,
+    markHalfSpreadUnits: opts.config.tradePrint.halfSpreadUnits,
   });
   return {
     portfolio: engine.portfolio,
@@ -35,5 +37,6 @@ export function createReplayExecution(opts: ReplayExecutionOptions): ReplayExecu
     onEvent: (ev, event, view) => engine.onEvent(ev, event, view),
     submit: (ev, decisionSeq, order, view) => engine.submit(ev, decisionSeq, order, view),
     drainReports: (ev) => engine.drainReports(ev),
+    finish: (ev, ts, view) => engine.finish(ev, ts, view),
   };
 }

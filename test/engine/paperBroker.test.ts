@@ -11,6 +11,7 @@ import type { Db } from "../../harness/db/duckdb.ts";
 import { ReplaySource } from "../../harness/events/replaySource.ts";
 import { IntervalFilter } from "../../harness/filter/eventFilter.ts";
 import { Pipeline } from "../../harness/pipeline.ts";
+import { computeRunMetrics } from "../../harness/results/runMetrics.ts";
 import { createReplayExecution } from "../../harness/portfolio/createReplayExecution.ts";
 import { RiskLimitsSchema } from "../../harness/sizing/riskLimits.ts";
 import { KellySizer } from "../../harness/sizing/sizer.ts";
@@ -66,7 +67,7 @@ describe("paper broker with the quote fill model", () => {
     const quote = (ts: number, ticker: string) => ({ ts, ticker, yes_bid: 0.48, yes_ask: 0.5, last_price: null, volume: 1000, open_interest: null });
     const { execution, q } = await replay(
       {
-        markets: [market("WIN", { close_time: 10 * H, result: "yes" }), market("VOID", { close_time: 10 * H, result: null })],
+        markets: [market("WIN", { close_time: 10 * H, result: "yes" }), market("VOID", { close_time: 10 * H, result: "void" })],
         quotes: [quote(H, "WIN"), quote(H, "VOID"), quote(H + 1000, "WIN"), quote(H + 1000, "VOID")],
       },
       fixed(0.9),
@@ -93,6 +94,40 @@ describe("paper broker with the quote fill model", () => {
     const holds = await q(`SELECT reason, count(*)::DOUBLE AS n FROM decisions WHERE action = 'hold' GROUP BY reason ORDER BY reason`);
     // The broker sees each event before the strategy: at H+1s the order fills, then the new forecast meets the position.
     expect(holds).toEqual([{ reason: "risk:existingPosition", n: 2 }]);
+  });
+
+  it("keeps a market unresolved at the end of the data open: marked to bid, fees charged, never refunded", async () => {
+    const quote = (ts: number, bid: number, ask: number) => ({ ts, ticker: "OPEN", yes_bid: bid, yes_ask: ask, last_price: null, volume: 1000, open_interest: null });
+    const { execution, q } = await replay(
+      {
+        // result null: the source has no result yet (a dataset that ends before settlement).
+        markets: [market("OPEN", { close_time: 10 * H, result: null })],
+        quotes: [quote(H, 0.48, 0.5), quote(H + 1000, 0.48, 0.5), quote(3 * H, 0.6, 0.62)],
+      },
+      fixed(0.9),
+    );
+    // The same order as above: 57 at $0.50, fee $1.00 (cost 295,000 units).
+    expect(await q(`SELECT status, filled::DOUBLE AS filled, fee_units::DOUBLE AS fee FROM orders`)).toEqual([{ status: "filled", filled: 57, fee: 10000 }]);
+    expect(await q(`SELECT count(*)::DOUBLE AS n FROM settlements`)).toEqual([{ n: 0 }]);
+    // Marked to the last YES bid, $0.60: 57 × 6,000 = 342,000 units; unrealized P&L = 342,000 − 295,000.
+    expect(await q(`SELECT ticker, yes_contracts::DOUBLE AS yes, cost_units::DOUBLE AS cost, mark_units::DOUBLE AS mark, pnl_units::DOUBLE AS pnl FROM open_positions`)).toEqual([
+      { ticker: "OPEN", yes: 57, cost: 295000, mark: 342000, pnl: 47000 },
+    ]);
+    expect(execution.portfolio.cashUnits()).toBe(10_000_000 - 295_000);
+    expect(execution.portfolio.equityUnits()).toBe(10_000_000 - 295_000 + 342_000);
+    // The equity curve is marked: the hourly mark after the fill values the position at the $0.48 bid, the last row at the $0.60 one.
+    const equity = await q(`SELECT ts::DOUBLE AS ts, positions_units::DOUBLE AS pos, equity_units::DOUBLE AS eq FROM equity ORDER BY ev, ts`);
+    expect(equity[0]).toEqual({ ts: H + 1000, pos: 57 * 4800, eq: 10_000_000 - 295_000 + 57 * 4800 });
+    expect(equity.at(-1)).toEqual({ ts: 10 * H, pos: 342_000, eq: 10_047_000 });
+    const { metrics } = await computeRunMetrics(db!.connection, "t", { bins: 10, bootstrap: { samples: 0, seed: 1 }, bankrollUnits: 10_000_000 });
+    const m = (name: string) => metrics.find((r) => r.model === "*" && r.metric === name)?.value;
+    expect(m("pnl_usd")).toBe(4.7);
+    expect(m("unrealized_pnl_usd")).toBe(4.7);
+    expect(m("open_positions")).toBe(1);
+    expect(m("fees_usd")).toBe(1);
+    expect(m("roi")).toBeCloseTo(47000 / 295000, 12);
+    // Drawdown sees the marks: from $1,000 to 1,000 − 29.50 + 27.36 at the first mark.
+    expect(m("max_drawdown_usd")).toBeCloseTo((295_000 - 57 * 4800) / 10_000, 12);
   });
 
   it("holds when the forecast has no edge once fees and spread are counted", async () => {
