@@ -20,7 +20,8 @@ import { isValidPrice, type Units } from "../money/money.ts";
 import type { MarketView } from "../state/marketState.ts";
 import type { Broker, ClientOrder } from "./broker.ts";
 import type { ExecutionReport, ReportSink } from "./executionReport.ts";
-import { FeeScheduleOverridesSchema, FeeScheduleSchema, fillFee, orderFee, scheduleFor, type FeeSchedule } from "./fees.ts";
+import { FeeTimeline, type FeeChange } from "./feeChanges.ts";
+import { FeeScheduleOverridesSchema, FeeScheduleSchema, fillFee, orderFee } from "./fees.ts";
 import { orderFillableAt } from "../latency/orderLatency.ts";
 import {
   fillAgainstBook,
@@ -70,7 +71,8 @@ interface WorkingOrder {
   remaining: number;
   /** print-maker: contracts still ahead of this order at its price (null: never cleared). */
   queueAhead: number | null;
-  feeSchedule: FeeSchedule;
+  /** The market's series: each fill is charged by its schedule in force at the fill's time. */
+  seriesTicker: string;
   fillFees: Units[];
 }
 
@@ -91,11 +93,16 @@ export class PaperBroker implements Broker {
   /** The latest time seen (submit or market event): when a cancel happens. */
   #now = -Infinity;
 
+  readonly #fees: FeeTimeline;
+
   constructor(
     private readonly config: PaperBrokerConfig,
     dataset: DatasetCapabilities,
+    /** The dataset's fee-schedule changes (feeChanges.ts), if it has any. */
+    feeChanges: readonly FeeChange[] = [],
   ) {
     this.fillModel = resolveFillModel(config.fillModel, dataset);
+    this.#fees = new FeeTimeline(config.fees.default, config.fees.series, feeChanges);
   }
 
   onReport(sink: ReportSink): void {
@@ -125,7 +132,7 @@ export class PaperBroker implements Broker {
       intent: { ticker: order.ticker, side: order.side, action: order.action, limitUnits: order.limitUnits, contracts: order.contracts },
       remaining: order.contracts,
       queueAhead: this.config.printMaker.queueAheadContracts,
-      feeSchedule: scheduleFor(info?.seriesTicker ?? "", this.config.fees.series, this.config.fees.default),
+      seriesTicker: info?.seriesTicker ?? "",
       fillFees: [],
     };
     this.#working.push(w);
@@ -190,7 +197,7 @@ export class PaperBroker implements Broker {
   /** Report the fills; false once the order is complete (its `filled` report ended it). */
   #applyFills(w: WorkingOrder, fills: readonly Fill[], ts: number): boolean {
     for (const f of fills) {
-      const fee = fillFee(f.contracts, f.priceUnits, f.liquidity, w.feeSchedule);
+      const fee = fillFee(f.contracts, f.priceUnits, f.liquidity, this.#fees.at(w.seriesTicker, ts));
       w.fillFees.push(fee);
       w.remaining -= f.contracts;
       const fill = {

@@ -27,7 +27,8 @@
 import { createHash } from "node:crypto";
 import type { Broker, OrderRequest } from "../broker/broker.ts";
 import type { ExecutionReport, TerminalReport } from "../broker/executionReport.ts";
-import { DEFAULT_FEE_SCHEDULE, maxOrderFee, scheduleFor, type FeeSchedule, type FeeScheduleOverrides } from "../broker/fees.ts";
+import { FeeTimeline, type FeeChange } from "../broker/feeChanges.ts";
+import { DEFAULT_FEE_SCHEDULE, maxOrderFee, type FeeSchedule, type FeeScheduleOverrides } from "../broker/fees.ts";
 import type { MarketEvent } from "../events/types.ts";
 import type { Units } from "../money/money.ts";
 import type { MarketView } from "../state/marketState.ts";
@@ -43,6 +44,8 @@ export interface ExecutionEngineOptions {
   startingCashUnits: Units;
   /** Fee terms for the buying-power bound (the venue charges the real fees). */
   fees?: { default: FeeSchedule; series: FeeScheduleOverrides };
+  /** The dataset's fee-schedule changes: the bound uses the schedule in force when the order leaves. */
+  feeChanges?: readonly FeeChange[];
   /** Record marked equity this often while positions are open, ms of simulated time (default hourly). */
   markEveryMs?: number;
   /** Half-spread put around the last print to find a bid on trades-only data (marking.ts). */
@@ -72,7 +75,7 @@ export class ExecutionEngine implements Execution {
   readonly #store: Store;
   readonly #runId: string;
   readonly #orderIdPrefix: string;
-  readonly #fees: { default: FeeSchedule; series: FeeScheduleOverrides };
+  readonly #fees: FeeTimeline;
   readonly #queue: ExecutionReport[] = [];
   /** Every client order id used in this process (a repeated decisionSeq is the caller's bug). */
   readonly #used = new Set<string>();
@@ -87,7 +90,8 @@ export class ExecutionEngine implements Execution {
     this.#store = opts.store;
     this.#runId = opts.runId;
     this.#orderIdPrefix = runOrderIdPrefix(opts.runId);
-    this.#fees = opts.fees ?? { default: DEFAULT_FEE_SCHEDULE, series: {} };
+    const fees = opts.fees ?? { default: DEFAULT_FEE_SCHEDULE, series: {} };
+    this.#fees = new FeeTimeline(fees.default, fees.series, opts.feeChanges ?? []);
     this.portfolio = new Portfolio(opts.startingCashUnits);
     this.#markEveryMs = opts.markEveryMs ?? DEFAULT_MARK_EVERY_MS;
     if (!(Number.isSafeInteger(this.#markEveryMs) && this.#markEveryMs > 0)) throw new RangeError(`markEveryMs must be a positive integer, got ${String(opts.markEveryMs)}`);
@@ -143,7 +147,7 @@ export class ExecutionEngine implements Execution {
     this.#used.add(clientOrderId);
     const now = view.now();
     const info = view.market(order.ticker)?.info;
-    const schedule = scheduleFor(info?.seriesTicker ?? "", this.#fees.series, this.#fees.default);
+    const schedule = this.#fees.at(info?.seriesTicker ?? "", now);
     const maxFeeUnits = maxOrderFee(order.action, order.limitUnits, order.contracts, schedule);
     const worst = (order.action === "buy" ? order.limitUnits * order.contracts : 0) + maxFeeUnits;
     const available = this.portfolio.buyingPowerUnits();

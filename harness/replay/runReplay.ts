@@ -17,6 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { createReplayExecution } from "../portfolio/createReplayExecution.ts";
 import { describeMarking } from "../portfolio/marking.ts";
+import { FeeChangesError, loadFeeChanges, type FeeChange } from "../broker/feeChanges.ts";
 import type { MarketInfo } from "../events/types.ts";
 import { resumeStrategy } from "./resumeStrategy.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
@@ -183,11 +184,21 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     }
   }
   store.beforeCheckpoint = () => models.flush();
+  let feeChanges: FeeChange[];
+  try {
+    feeChanges = loadFeeChanges(req.datasetDir);
+  } catch (error) {
+    await store.fail(error instanceof Error ? error.message : String(error));
+    await models.close();
+    await source.close();
+    throw error instanceof FeeChangesError ? new DatasetError(error.message) : error;
+  }
   const execution = createReplayExecution({
     runId,
     config: config.broker,
     store,
     dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
+    feeChanges,
   });
   // The report names the fill model and the marking each run used.
   await req.db.connection.run(`UPDATE runs SET fill_model = $1, marking = $2 WHERE run_id = $3`, [execution.fillModel, describeMarking(config.broker.markEveryMs), runId]);

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { FeeChange } from "../../harness/broker/feeChanges.ts";
 import { PaperBrokerConfig } from "../../harness/broker/paperBroker.ts";
 import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
 import type { Db } from "../../harness/db/duckdb.ts";
@@ -31,7 +32,7 @@ afterEach(() => {
   db = null;
 });
 
-async function replay(rows: TinyDatasetRows, strategy: Strategy, broker: Record<string, unknown> = {}) {
+async function replay(rows: TinyDatasetRows, strategy: Strategy, broker: Record<string, unknown> = {}, feeChanges: FeeChange[] = []) {
   const dir = tempDir();
   await writeTinyDataset(join(dir, "ds"), rows);
   db = await DuckDbStore.open(join(dir, "results.duckdb"));
@@ -46,6 +47,7 @@ async function replay(rows: TinyDatasetRows, strategy: Strategy, broker: Record<
     config: PaperBrokerConfig.parse({ bankrollUsd: 1000, ...broker }),
     store,
     dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
+    feeChanges,
   });
   await new Pipeline({
     clock: new SimulatedClock(),
@@ -189,6 +191,28 @@ describe("paper broker with the print-maker fill model (trades-only data, the de
       { price: 5100, n: 30, fee: 1312, liquidity: "maker" },
     ]);
     expect(await q(`SELECT status, filled::DOUBLE AS filled, fee_units::DOUBLE AS fee FROM orders`)).toEqual([{ status: "partial", filled: 30, fee: 1400 }]);
+  });
+});
+
+describe("fee schedules over time in the paper broker", () => {
+  it("charges each fill by its series' schedule in force at the fill's time", async () => {
+    const seller = (ts: number, id: string, count: number, price: number) => ({ ts, ticker: "T", trade_id: id, yes_price: price, count, taker_side: "no" as const });
+    const { q } = await replay(
+      {
+        markets: [market("T", { close_time: 10 * H, result: "no" })],
+        trades: [{ ts: H, ticker: "T", trade_id: "a", yes_price: 0.5, count: 600, taker_side: "yes" as const }, seller(H + 40_000, "e", 200, 0.3), seller(H + 50_000, "f", 500, 0.45)],
+      },
+      fixed(0.9),
+      { fees: { default: { makerFees: true } } },
+      // KXTEST (the fixture's series) doubles its multiplier between the two fills.
+      [{ seriesTicker: "KXTEST", ts: H + 45_000, feeType: "quadratic", multiplier: 2 }],
+    );
+    // 20 at $0.51, maker, × 1: 0.0175 × 20 × 0.2499 = 874.65 → 875 units; 36 at × 2: 0.0175 × 2 × 36 × 0.2499 = 3148.74 → 3149.
+    expect(await q(`SELECT contracts::DOUBLE AS n, fee_units::DOUBLE AS fee FROM fills ORDER BY ts`)).toEqual([
+      { n: 20, fee: 875 },
+      { n: 36, fee: 3149 },
+    ]);
+    expect(await q(`SELECT fee_units::DOUBLE AS fee FROM orders`)).toEqual([{ fee: 4100 }]); // 4024 rounded up to the cent
   });
 });
 
