@@ -9,6 +9,11 @@
  *
  * This file is the contract between importers (datasets/importers), the
  * validator (datasets/validate.ts) and the replay event source (harness/events).
+ *
+ * Optional beside the tables: `fee_changes.json`, Kalshi's
+ * `/series/fee_changes` response (fee type and multiplier per series from a
+ * time on); the paper broker charges each fill by the schedule in force at
+ * its time. Format and validation: harness/broker/feeChanges.ts.
  */
 import { z } from "zod";
 

@@ -61,7 +61,12 @@ async function actingModel(c: DuckDBConnection, runId: string, wanted: string | 
 async function runPnl(c: DuckDBConnection, runId: string): Promise<number | null> {
   const stored = await queryRows(c, "SELECT value FROM metrics WHERE run_id = $1 AND model = '*' AND metric = 'pnl_usd'", [runId]);
   if (stored.length > 0) return num(stored[0], "value");
-  const raw = await queryRows(c, "SELECT sum(pnl_units) / 1e4 AS pnl FROM settlements WHERE run_id = $1", [runId]);
+  // Settled plus still-open positions (marked to bid), as the run's own pnl_usd counts them.
+  const raw = await queryRows(
+    c,
+    "SELECT sum(pnl_units) / 1e4 AS pnl FROM (SELECT pnl_units FROM settlements WHERE run_id = $1 UNION ALL SELECT pnl_units FROM open_positions WHERE run_id = $1)",
+    [runId],
+  );
   return num(raw[0], "pnl");
 }
 
