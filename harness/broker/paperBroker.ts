@@ -156,6 +156,12 @@ export class PaperBroker implements Broker {
     }
   }
 
+  endOfData(ts: number): void {
+    const working = this.#working;
+    this.#working = [];
+    for (const w of working) this.#end(w, "expired", "data_ended", ts);
+  }
+
   #work(event: MarketEvent, view: MarketView): void {
     const ts = event.ts;
     const keep: WorkingOrder[] = [];

@@ -131,6 +131,8 @@ export class ExecutionEngine implements Execution {
    * recorded. `view` is the state after the last event.
    */
   finish(ev: number, ts: number, view: MarketView): void {
+    // Orders still working when the data ends expire, so their fee rounding is charged and their rows written.
+    this.#broker.endOfData?.(ts);
     if (this.#queue.length > 0) this.#apply(ev);
     for (const p of this.portfolio.positions()) {
       this.#mark(p.ticker, view);
