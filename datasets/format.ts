@@ -9,6 +9,11 @@
  *
  * This file is the contract between importers (datasets/importers), the
  * validator (datasets/validate.ts) and the replay event source (harness/events).
+ *
+ * Optional beside the tables: `fee_changes.json`, Kalshi's
+ * `/series/fee_changes` response (fee type and multiplier per series from a
+ * time on); the paper broker charges each fill by the schedule in force at
+ * its time. Format and validation: harness/broker/feeChanges.ts.
  */
 import { z } from "zod";
 
@@ -41,7 +46,7 @@ export const TABLE_COLUMNS: Record<TableName, Readonly<Record<string, string>>> 
     // …). This, never close_time, is what strategies, prompts and filters read. Null when the source has none.
     scheduled_close_time: "BIGINT",
     settle_time: "BIGINT", // nullable: when absent the result becomes visible at close_time
-    result: "VARCHAR", // 'yes' | 'no' | NULL (void or unsettled)
+    result: "VARCHAR", // 'yes' | 'no' | 'void' (the source says voided: refunded) | NULL (unresolved when the data ends: positions stay open, marked to bid)
   },
   quotes: {
     ts: "BIGINT",
@@ -84,6 +89,9 @@ export const TABLE_COLUMNS: Record<TableName, Readonly<Record<string, string>>> 
 
 export const Result = z.enum(["yes", "no"]).nullable();
 export type Result = z.infer<typeof Result>;
+/** The markets table's result: a settle event's result, or 'void' (refunded), or null (still unresolved). */
+export const StoredResult = z.enum(["yes", "no", "void"]).nullable();
+export type StoredResult = z.infer<typeof StoredResult>;
 export const Side = z.enum(["yes", "no"]);
 export type Side = z.infer<typeof Side>;
 
@@ -103,7 +111,7 @@ export const MarketRow = z.object({
   close_time: epochMs,
   scheduled_close_time: epochMs.nullable(),
   settle_time: epochMs.nullable(),
-  result: Result,
+  result: StoredResult,
 });
 export type MarketRow = z.infer<typeof MarketRow>;
 

@@ -69,8 +69,8 @@ export const RULES: readonly Rule[] = [
   {
     table: "markets",
     field: "result",
-    message: "result must be yes, no or null",
-    select: `SELECT _file, _row, result AS value FROM T WHERE result IS NOT NULL AND result NOT IN ('yes', 'no')`,
+    message: "result must be yes, no, void (refunded) or null (unresolved)",
+    select: `SELECT _file, _row, result AS value FROM T WHERE result IS NOT NULL AND result NOT IN ('yes', 'no', 'void')`,
   },
   required("markets", "open_time"),
   required("markets", "close_time"),

@@ -377,6 +377,8 @@ export class Pipeline {
       const rest = takeDue(Number.POSITIVE_INFINITY, true);
       if (rest !== true) await rest;
       resumeEv = ev;
+      // Positions still open when the data ended are reported at their mark, not refunded.
+      if (simEnd !== null) execution.finish?.(ev, simEnd, this.state);
     } catch (error) {
       if (!(error instanceof StopRun)) throw error;
       stopped = true;

@@ -2,6 +2,9 @@
  * Paired comparison of two runs on the forecasts both made for the same
  * market at the same time: Brier difference (A − B, negative means A is
  * better) with a seeded paired bootstrap interval, and the P&L difference.
+ * The bootstrap resamples whole events (the runs' `market_events`; the
+ * ticker where a run recorded none): the markets of one Kalshi event are
+ * mutually exclusive, so they are one draw, not several.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { clusterSums } from "../harness/metrics/clusterSums.ts";
@@ -25,6 +28,8 @@ export interface Comparison {
   modelB: string;
   pairs: number;
   markets: number;
+  /** Events the markets belong to: the bootstrap's resampling unit. */
+  events: number;
   brierA: number;
   brierB: number;
   brierDiff: BootstrapInterval;
@@ -56,7 +61,12 @@ async function actingModel(c: DuckDBConnection, runId: string, wanted: string | 
 async function runPnl(c: DuckDBConnection, runId: string): Promise<number | null> {
   const stored = await queryRows(c, "SELECT value FROM metrics WHERE run_id = $1 AND model = '*' AND metric = 'pnl_usd'", [runId]);
   if (stored.length > 0) return num(stored[0], "value");
-  const raw = await queryRows(c, "SELECT sum(pnl_units) / 1e4 AS pnl FROM settlements WHERE run_id = $1", [runId]);
+  // Settled plus still-open positions (marked to bid), as the run's own pnl_usd counts them.
+  const raw = await queryRows(
+    c,
+    "SELECT sum(pnl_units) / 1e4 AS pnl FROM (SELECT pnl_units FROM settlements WHERE run_id = $1 UNION ALL SELECT pnl_units FROM open_positions WHERE run_id = $1)",
+    [runId],
+  );
   return num(raw[0], "pnl");
 }
 
@@ -68,8 +78,10 @@ export async function compareRuns(c: DuckDBConnection, o: CompareOptions): Promi
     c,
     `WITH o AS (SELECT ticker, any_value(CASE result WHEN 'yes' THEN 1 ELSE 0 END) AS y FROM outcomes
                 WHERE run_id IN ($1, $2) AND result IN ('yes', 'no') GROUP BY ticker)
-     SELECT a.ticker, a.ts, a.probability AS pa, b.probability AS pb, o.y
+     , ev AS (SELECT ticker, min(event_ticker) AS event_ticker FROM market_events WHERE run_id IN ($1, $2) GROUP BY ticker)
+     SELECT a.ticker, coalesce(nullif(ev.event_ticker, ''), a.ticker) AS event, a.ts, a.probability AS pa, b.probability AS pb, o.y
      FROM forecasts a JOIN forecasts b ON a.ticker = b.ticker AND a.ts = b.ts JOIN o ON o.ticker = a.ticker
+     LEFT JOIN ev ON ev.ticker = a.ticker
      WHERE a.run_id = $1 AND b.run_id = $2 AND a.model = $3 AND b.model = $4
        AND NOT a.abstained AND NOT b.abstained AND a.probability IS NOT NULL AND b.probability IS NOT NULL
      ORDER BY a.ts, a.ticker`,
@@ -87,9 +99,9 @@ export async function compareRuns(c: DuckDBConnection, o: CompareOptions): Promi
     }
     return s / idx.length;
   };
-  // Resample whole markets: forecasts of one market share its outcome (harness/metrics/clusterSums.ts).
+  // Resample whole events: forecasts of one market share its outcome, and one event's markets share one result (harness/metrics/clusterSums.ts).
   const clusters = clusterSums(
-    rows.map((r) => str(r, "ticker")),
+    rows.map((r) => str(r, "event")),
     { a: pa.map((p, i) => (p - y[i]!) ** 2), b: pb.map((p, i) => (p - y[i]!) ** 2) },
   );
   const diff = pairedBootstrapDifference(
@@ -108,6 +120,7 @@ export async function compareRuns(c: DuckDBConnection, o: CompareOptions): Promi
     modelB,
     pairs: rows.length,
     markets: new Set(rows.map((r) => str(r, "ticker"))).size,
+    events: clusters.n,
     brierA: brierOf(pa)(all),
     brierB: brierOf(pb)(all),
     brierDiff: diff,
@@ -124,14 +137,14 @@ export function comparisonMarkdown(c: Comparison): string {
   return [
     `# ${c.runA} vs ${c.runB}`,
     "",
-    `Paired on ${c.pairs} forecasts (${c.markets} markets) both runs made at the same market and time. Models: ${c.modelA} vs ${c.modelB}.`,
+    `Paired on ${c.pairs} forecasts (${c.markets} markets in ${c.events} events) both runs made at the same market and time. Models: ${c.modelA} vs ${c.modelB}.`,
     "",
     "| | A | B | A − B | 95% interval |",
     "|---|---:|---:|---:|---|",
     `| Brier | ${f(c.brierA)} | ${f(c.brierB)} | ${f(c.brierDiff.estimate)} | ${f(c.brierDiff.lower)} … ${f(c.brierDiff.upper)} |`,
     `| P&L after fees $ | ${f(c.pnlA, 2)} | ${f(c.pnlB, 2)} | ${f(c.pnlDiff, 2)} | |`,
     "",
-    `Verdict: ${verdict}. Paired bootstrap, ${c.brierDiff.samples} resamples.`,
+    `Verdict: ${verdict}. Paired bootstrap over whole events, ${c.brierDiff.samples} resamples.`,
     "",
   ].join("\n");
 }

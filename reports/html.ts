@@ -26,11 +26,11 @@ function inlineScript(source: string): string {
 }
 
 export function leaderboardTable(rows: readonly LeaderboardRow[]): string {
-  const head = ["Run", "Label", "Model", "Brier 95% CI", ...LEADERBOARD_COLUMNS.map((c) => c.heading)];
+  const head = ["Run", "Label", "Model", "Execution", "Brier 95% CI", ...LEADERBOARD_COLUMNS.map((c) => c.heading)];
   const body = rows.map((r) => {
     const ci = r.brier_lo !== null && r.brier_hi !== null ? `${r.brier_lo.toFixed(4)}–${r.brier_hi.toFixed(4)}` : "–";
     const cells = LEADERBOARD_COLUMNS.map((c) => `<td class="num" data-metric="${c.metric}">${formatMetric(r.values[c.metric], c.format)}</td>`);
-    return `<tr data-run="${escapeHtml(r.run_id)}" data-model="${escapeHtml(r.model)}"><td>${escapeHtml(r.run_id)}</td><td>${escapeHtml(r.label)}</td><td>${escapeHtml(r.model)}</td><td class="num">${ci}</td>${cells.join("")}</tr>`;
+    return `<tr data-run="${escapeHtml(r.run_id)}" data-model="${escapeHtml(r.model)}"><td>${escapeHtml(r.run_id)}</td><td>${escapeHtml(r.label)}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.execution ?? "–")}</td><td class="num">${ci}</td>${cells.join("")}</tr>`;
   });
   return `<table id="leaderboard"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${body.join("")}</tbody></table>`;
 }

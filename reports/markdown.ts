@@ -16,9 +16,9 @@ export function summaryMarkdown(input: { title: string; generatedAt: string; lea
     "",
     `Generated ${input.generatedAt}. Full report with every column: report.html.`,
     "",
-    `| Run | Model | ${cols.map((c) => c.heading).join(" | ")} |`,
-    `|---|---|${cols.map(() => "---:").join("|")}|`,
-    ...input.leaderboard.map((r) => `| ${cell(r.label)} | ${cell(r.model)} | ${cols.map((c) => formatMetric(r.values[c.metric], c.format)).join(" | ")} |`),
+    `| Run | Model | Execution | ${cols.map((c) => c.heading).join(" | ")} |`,
+    `|---|---|---|${cols.map(() => "---:").join("|")}|`,
+    ...input.leaderboard.map((r) => `| ${cell(r.label)} | ${cell(r.model)} | ${cell(r.execution ?? "–")} | ${cols.map((c) => formatMetric(r.values[c.metric], c.format)).join(" | ")} |`),
     "",
   ];
   for (const chart of input.charts) lines.push(`## ${chart.title}`, "", chart.caption, "", `![${chart.title}](${input.pngPath(chart.id)})`, "");

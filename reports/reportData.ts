@@ -18,6 +18,8 @@ export interface LeaderboardRow {
   run_id: string;
   label: string;
   model: string;
+  /** Fill model and marking the run's money figures come from (selectRuns.ts). */
+  execution: string | null;
   brier_lo: number | null;
   brier_hi: number | null;
   /** metric name → value (null when neither the metrics table nor the raw rows give it). */
@@ -113,7 +115,7 @@ async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], id
       const brierRow = stored.get(`${run.runId}\u0000${model}\u0000brier`) ?? (single ? stored.get(`${run.runId}\u0000*\u0000brier`) : undefined);
       // A run that did not complete is labelled so, its figures being partial.
       const label = run.status === "completed" ? run.label : `${run.label} (${run.status})`;
-      rows.push({ run_id: run.runId, label, model, brier_lo: num(brierRow, "lo"), brier_hi: num(brierRow, "hi"), values });
+      rows.push({ run_id: run.runId, label, model, execution: run.execution, brier_lo: num(brierRow, "lo"), brier_hi: num(brierRow, "hi"), values });
     }
   }
   return rows;

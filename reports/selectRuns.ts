@@ -15,6 +15,8 @@ export interface SelectedRun {
   parentRunId: string | null;
   configJson: string;
   startedAt: number;
+  /** How the run filled orders and valued open positions, e.g. "print-maker; marked to bid" (null for runs stored before it was recorded). */
+  execution: string | null;
 }
 
 export class RunSelectionError extends Error {
@@ -31,7 +33,7 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
   // Last N by start time, then shown oldest first so tables read in run order.
   const rows = await queryRows(
     connection,
-    `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at
+    `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at, fill_model, marking
        FROM runs ${where} ORDER BY started_at DESC, run_id DESC ${limit}) ORDER BY started_at, run_id`,
   );
   if (selection.runIds && selection.runIds.length > 0) {
@@ -47,5 +49,12 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
     parentRunId: r["parent_run_id"] === null ? null : str(r, "parent_run_id"),
     configJson: str(r, "config_json"),
     startedAt: Number(r["started_at"] ?? 0),
+    execution: executionLabel(r["fill_model"], r["marking"]),
   }));
+}
+
+/** "print-maker; marked to bid": which fill model and which marking produced the run's money figures. */
+function executionLabel(fillModel: unknown, marking: unknown): string | null {
+  const parts = [fillModel, marking].filter((x): x is string => typeof x === "string" && x.length > 0);
+  return parts.length > 0 ? parts.join("; ") : null;
 }

@@ -141,7 +141,8 @@ export async function normaliseMarkets(conn: DuckDBConnection, stage: string, op
   const settleValue = priceExpr(cols, "settlement_value");
   const result =
     resultRaw !== "NULL"
-      ? `CASE WHEN NULLIF(lower(trim(${resultRaw})), '') IS NULL OR lower(trim(${resultRaw})) = 'void' THEN NULL ELSE lower(trim(${resultRaw})) END`
+      ? // Empty: unresolved (stays open in a replay, marked to bid); 'void' is kept, so only a voided market refunds.
+        `CASE WHEN NULLIF(lower(trim(${resultRaw})), '') IS NULL THEN NULL ELSE lower(trim(${resultRaw})) END`
       : `CASE ${settleValue} WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE NULL END`;
   await conn.run(`CREATE OR REPLACE TABLE n_markets AS SELECT _file, _row,
       ${ticker} AS ticker,

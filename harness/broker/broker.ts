@@ -43,4 +43,6 @@ export interface Broker {
   cancel(clientOrderId: string): void | Promise<void>;
   /** Market data after the market state applied it: a paper broker fills against it; a live broker ignores it. */
   onMarketEvent(event: MarketEvent, view: MarketView): void | Promise<void>;
+  /** Replay only: the data ended at `ts`; end every working order (`expired`, reason `data_ended`) so its fee is settled. */
+  endOfData?(ts: number): void;
 }

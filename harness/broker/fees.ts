@@ -15,6 +15,19 @@
  * The maths is exact: rates and multipliers are taken to 6 decimal places
  * (0.07 → 70000 millionths) and the product is formed in bigint, so no float
  * rounding can move a fee across a unit boundary.
+ *
+ * Fee types (a Kalshi series' `fee_type`, KALSHI.md "Fees"):
+ * - `quadratic` (the default): the formula above; makers pay only where
+ *   `makerFees` says so.
+ * - `quadratic_with_maker_fees`: the same, and makers always pay makerRate.
+ * - `quadratic_with_combo_maker_fees`: makers pay on combo markets only;
+ *   tapedeck trades single markets, so it is charged as `quadratic`.
+ * - `flat`: Kalshi's "Specific Trading Fees Table", which the API does not
+ *   publish: a fixed `flatFeeUnits` per contract (× multiplier), which the
+ *   run config must give; without it a fill is refused with a RangeError
+ *   naming the field rather than charged a guess.
+ * A series' schedule can change over time (feeChanges.ts): a fill is charged
+ * by the schedule in force at its time.
  */
 import { z } from "zod";
 import { CONTRACT_PAYOUT, isValidPrice, type Units } from "../money/money.ts";
@@ -31,13 +44,23 @@ export interface FeeSchedule {
   makerFees: boolean;
   /** Per-series multiplier on both rates (1 unless the series says otherwise). */
   multiplier: number;
+  /** Kalshi's fee type for the series; absent means `quadratic`. */
+  feeType?: FeeType | undefined;
+  /** `flat` only: the fee per contract, units, before the multiplier. */
+  flatFeeUnits?: number | undefined;
 }
+
+export const FEE_TYPES = ["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"] as const;
+export const FeeType = z.enum(FEE_TYPES);
+export type FeeType = z.infer<typeof FeeType>;
 
 export const FeeScheduleSchema = z.object({
   takerRate: z.number().min(0).max(1).default(0.07),
   makerRate: z.number().min(0).max(1).default(0.0175),
   makerFees: z.boolean().default(false),
   multiplier: z.number().min(0).max(100).default(1),
+  feeType: FeeType.optional(),
+  flatFeeUnits: z.number().int().min(0).max(10_000).optional(),
 });
 
 /** Kalshi's general schedule: taker 0.07, maker fees off, multiplier 1. */
@@ -61,6 +84,8 @@ export const FeeScheduleOverrideSchema = z.object({
   makerRate: z.number().min(0).max(1).optional(),
   makerFees: z.boolean().optional(),
   multiplier: z.number().min(0).max(100).optional(),
+  feeType: FeeType.optional(),
+  flatFeeUnits: z.number().int().min(0).max(10_000).optional(),
 });
 export const FeeScheduleOverridesSchema = z.record(z.string().min(1), FeeScheduleOverrideSchema);
 
@@ -90,6 +115,8 @@ export function scheduleFor(
     if (best.makerRate !== undefined) out.makerRate = best.makerRate;
     if (best.makerFees !== undefined) out.makerFees = best.makerFees;
     if (best.multiplier !== undefined) out.multiplier = best.multiplier;
+    if (best.feeType !== undefined) out.feeType = best.feeType;
+    if (best.flatFeeUnits !== undefined) out.flatFeeUnits = best.flatFeeUnits;
   }
   return out;
 }
@@ -117,7 +144,24 @@ function toCentiContracts(contracts: number): bigint {
 /** The rate (before multiplier) that applies to this liquidity, or null when it is free. */
 function rateFor(liquidity: Liquidity, schedule: Readonly<FeeSchedule>): number | null {
   if (liquidity === "taker") return schedule.takerRate;
-  return schedule.makerFees ? schedule.makerRate : null;
+  return makerCharged(schedule) ? schedule.makerRate : null;
+}
+
+/** Whether this schedule charges makers: `quadratic_with_maker_fees` always does; otherwise the `makerFees` switch says. */
+export function makerCharged(schedule: Readonly<FeeSchedule>): boolean {
+  return schedule.feeType === "quadratic_with_maker_fees" || schedule.makerFees;
+}
+
+/** `flat`: flatFeeUnits × multiplier per contract, rounded up to a unit; free for makers where they are not charged. */
+function flatFillFee(c: bigint, liquidity: Liquidity, schedule: Readonly<FeeSchedule>): Units {
+  if (liquidity === "maker" && !makerCharged(schedule)) return 0;
+  const flat = schedule.flatFeeUnits;
+  if (flat === undefined || !Number.isSafeInteger(flat) || flat < 0) {
+    throw new RangeError(`fee schedule: fee type flat needs flatFeeUnits (the fee per contract in units of $0.0001, from Kalshi's Specific Trading Fees Table), got ${String(flat)}`);
+  }
+  const numerator = BigInt(flat) * toMillionths(schedule.multiplier, "multiplier") * c;
+  const den = BigInt(MILLIONTHS * CENTI);
+  return Number((numerator + den - 1n) / den);
 }
 
 // fee units = rate × mult × C × pu × (10000 − pu) / 10000, with rate and mult
@@ -136,8 +180,9 @@ export function fillFee(
   schedule: Readonly<FeeSchedule> = DEFAULT_FEE_SCHEDULE,
 ): Units {
   if (!isValidPrice(priceUnits)) throw new RangeError(`fill price must be an integer in 1..9999 units, got ${String(priceUnits)}`);
-  const rate = rateFor(liquidity, schedule);
   const c = toCentiContracts(contracts);
+  if (schedule.feeType === "flat") return c === 0n ? 0 : flatFillFee(c, liquidity, schedule);
+  const rate = rateFor(liquidity, schedule);
   if (rate === null || c === 0n) return 0;
   const p = BigInt(priceUnits);
   const numerator =
@@ -167,6 +212,7 @@ export function orderFee(fillFees: readonly Units[]): Units {
  * sizing checks the exact fee of the final order separately.
  */
 export function feePerContractEstimate(priceUnits: Units, schedule: Readonly<FeeSchedule> = DEFAULT_FEE_SCHEDULE): number {
+  if (schedule.feeType === "flat") return (schedule.flatFeeUnits ?? 0) * schedule.multiplier;
   return (schedule.takerRate * schedule.multiplier * priceUnits * (CONTRACT_PAYOUT - priceUnits)) / CONTRACT_PAYOUT;
 }
 

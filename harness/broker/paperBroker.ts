@@ -6,11 +6,13 @@
  * happens to an order comes back to the engine as execution reports, emitted
  * synchronously inside the call that caused them. All money is integer units.
  *
- * Order life: submitted at t → `accepted` at once → fillable at t + latency →
- * `quote` and `book` orders are immediate-or-cancel at the first event at or
- * after that time (the rest `expired`); `trade-print` orders rest and take a
- * share of later prints until filled, until their time-to-live runs out, or
- * until the market closes (then `expired`). `cancel` ends a working order.
+ * Order life: submitted at t → `accepted` at once → fillable at t + the order
+ * latency (harness/latency/orderLatency.ts) → `quote` and `book` orders are
+ * immediate-or-cancel at the first event at or after that time (the rest
+ * `expired`); `print-maker` (and the legacy `trade-print`) orders rest and
+ * take a share of later prints until filled, until their time-to-live runs
+ * out, or until the market closes (then `expired`). `cancel` ends a working
+ * order. Each fill model's assumptions are in its own file under ./fills/.
  */
 import { z } from "zod";
 import type { MarketEvent } from "../events/types.ts";
@@ -18,11 +20,15 @@ import { isValidPrice, type Units } from "../money/money.ts";
 import type { MarketView } from "../state/marketState.ts";
 import type { Broker, ClientOrder } from "./broker.ts";
 import type { ExecutionReport, ReportSink } from "./executionReport.ts";
-import { FeeScheduleOverridesSchema, FeeScheduleSchema, fillFee, orderFee, scheduleFor, type FeeSchedule } from "./fees.ts";
+import { FeeTimeline, type FeeChange } from "./feeChanges.ts";
+import { FeeScheduleOverridesSchema, FeeScheduleSchema, fillFee, orderFee } from "./fees.ts";
+import { orderFillableAt } from "../latency/orderLatency.ts";
 import {
   fillAgainstBook,
   fillAgainstQuote,
   fillAgainstTradePrint,
+  fillOnPrint,
+  PrintMakerFillOptionsSchema,
   TradePrintFillOptionsSchema,
   type Fill,
   type FillModelName,
@@ -32,15 +38,20 @@ import {
 export const PaperBrokerConfig = z
   .object({
     bankrollUsd: z.number().positive().default(1000),
-    /** `auto` picks book when the dataset has order books, quote when it has bid/ask, else trade-print. */
-    fillModel: z.enum(["auto", "quote", "book", "trade-print"]).default("auto"),
-    /** Decision-to-exchange latency, ms of the run's clock. */
+    /** `auto` picks book when the dataset has order books, quote when it has bid/ask, else print-maker. */
+    fillModel: z.enum(["auto", "quote", "book", "print-maker", "trade-print"]).default("auto"),
+    /** Order latency: decision to exchange, ms of the run's clock (harness/latency/orderLatency.ts). */
     latencyMs: z.number().int().min(0).default(500),
-    /** How long a trade-print order rests before the rest is cancelled, ms. */
+    /** How long a resting (print-maker, trade-print) order rests before the rest expires, ms. */
     orderTtlMs: z.number().int().positive().default(15 * 60_000),
+    /** Marked equity is recorded this often while positions are open, ms of simulated time (harness/portfolio/marking.ts). */
+    markEveryMs: z.number().int().positive().default(3_600_000),
     /** Quotes in recorded data carry no size: the most one quote fill may take. */
     maxContractsPerQuote: z.number().int().positive().default(100),
+    /** The legacy trade-print model's spread; sizing also puts this half-spread around a print when a market has no quote. */
     tradePrint: TradePrintFillOptionsSchema.default({ halfSpreadUnits: 100, participation: 0.1 }),
+    /** The print-maker model's participation cap and queue-position assumption (fills/makerOnPrints.ts). */
+    printMaker: PrintMakerFillOptionsSchema.default({ participation: 0.1, queueAheadContracts: null }),
     fees: z
       .object({
         default: FeeScheduleSchema.default({ takerRate: 0.07, makerRate: 0.0175, makerFees: false, multiplier: 1 }),
@@ -58,7 +69,10 @@ interface WorkingOrder {
   expiresAt: number;
   intent: OrderIntent;
   remaining: number;
-  feeSchedule: FeeSchedule;
+  /** print-maker: contracts still ahead of this order at its price (null: never cleared). */
+  queueAhead: number | null;
+  /** The market's series: each fill is charged by its schedule in force at the fill's time. */
+  seriesTicker: string;
   fillFees: Units[];
 }
 
@@ -67,7 +81,7 @@ export type DatasetCapabilities = { hasBidAsk: boolean; hasOrderbook: boolean };
 /** The fill model `auto` stands for on a dataset with these capabilities. */
 export function resolveFillModel(configured: PaperBrokerConfig["fillModel"], dataset: DatasetCapabilities): FillModelName {
   if (configured !== "auto") return configured;
-  return dataset.hasOrderbook ? "book" : dataset.hasBidAsk ? "quote" : "trade-print";
+  return dataset.hasOrderbook ? "book" : dataset.hasBidAsk ? "quote" : "print-maker";
 }
 
 export class PaperBroker implements Broker {
@@ -79,11 +93,16 @@ export class PaperBroker implements Broker {
   /** The latest time seen (submit or market event): when a cancel happens. */
   #now = -Infinity;
 
+  readonly #fees: FeeTimeline;
+
   constructor(
     private readonly config: PaperBrokerConfig,
     dataset: DatasetCapabilities,
+    /** The dataset's fee-schedule changes (feeChanges.ts), if it has any. */
+    feeChanges: readonly FeeChange[] = [],
   ) {
     this.fillModel = resolveFillModel(config.fillModel, dataset);
+    this.#fees = new FeeTimeline(config.fees.default, config.fees.series, feeChanges);
   }
 
   onReport(sink: ReportSink): void {
@@ -103,14 +122,17 @@ export class PaperBroker implements Broker {
       return;
     }
     const info = view.market(order.ticker)?.info;
+    const fillableAt = orderFillableAt(now, this.config.latencyMs);
+    const resting = this.fillModel === "print-maker" || this.fillModel === "trade-print";
     const w: WorkingOrder = {
       venueOrderId: `o${this.#seq++}`,
       clientOrderId: order.clientOrderId,
-      fillableAt: now + this.config.latencyMs,
-      expiresAt: now + this.config.latencyMs + (this.fillModel === "trade-print" ? this.config.orderTtlMs : 0),
+      fillableAt,
+      expiresAt: fillableAt + (resting ? this.config.orderTtlMs : 0),
       intent: { ticker: order.ticker, side: order.side, action: order.action, limitUnits: order.limitUnits, contracts: order.contracts },
       remaining: order.contracts,
-      feeSchedule: scheduleFor(info?.seriesTicker ?? "", this.config.fees.series, this.config.fees.default),
+      queueAhead: this.config.printMaker.queueAheadContracts,
+      seriesTicker: info?.seriesTicker ?? "",
       fillFees: [],
     };
     this.#working.push(w);
@@ -134,6 +156,12 @@ export class PaperBroker implements Broker {
     }
   }
 
+  endOfData(ts: number): void {
+    const working = this.#working;
+    this.#working = [];
+    for (const w of working) this.#end(w, "expired", "data_ended", ts);
+  }
+
   #work(event: MarketEvent, view: MarketView): void {
     const ts = event.ts;
     const keep: WorkingOrder[] = [];
@@ -154,7 +182,14 @@ export class PaperBroker implements Broker {
           continue;
         }
         if (event.kind === "trade" && event.ticker === ticker) {
-          const fills = fillAgainstTradePrint({ order: w.intent, remaining: w.remaining }, event, this.config.tradePrint);
+          let fills: Fill[];
+          if (this.fillModel === "print-maker") {
+            const r = fillOnPrint({ order: w.intent, remaining: w.remaining, queueAhead: w.queueAhead }, event, this.config.printMaker);
+            w.queueAhead = r.queueAhead;
+            fills = r.fills;
+          } else {
+            fills = fillAgainstTradePrint({ order: w.intent, remaining: w.remaining }, event, this.config.tradePrint);
+          }
           if (!this.#applyFills(w, fills, ts)) continue;
         }
       }
@@ -168,7 +203,7 @@ export class PaperBroker implements Broker {
   /** Report the fills; false once the order is complete (its `filled` report ended it). */
   #applyFills(w: WorkingOrder, fills: readonly Fill[], ts: number): boolean {
     for (const f of fills) {
-      const fee = fillFee(f.contracts, f.priceUnits, f.liquidity, w.feeSchedule);
+      const fee = fillFee(f.contracts, f.priceUnits, f.liquidity, this.#fees.at(w.seriesTicker, ts));
       w.fillFees.push(fee);
       w.remaining -= f.contracts;
       const fill = {

@@ -81,7 +81,7 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
       const input = await loadFitItems(db.connection, args.runs);
       if (input.models.length < 2) throw new CliError(`runs ${args.runs.join(", ")} hold ${input.models.length} model(s); a consensus needs at least 2`);
       if (input.items.length < 2 * DEFAULT_FIT_OPTIONS.minTrain) {
-        throw new CliError(`only ${input.items.length} settled markets carry a forecast from every member; need at least ${2 * DEFAULT_FIT_OPTIONS.minTrain}`);
+        throw new CliError(`only ${input.items.length} decisions on settled markets carry a forecast from every member; need at least ${2 * DEFAULT_FIT_OPTIONS.minTrain}`);
       }
       dropped = input.dropped;
       fit = fitWeightsWalkForward(input.items, { ...DEFAULT_FIT_OPTIONS, models: input.models, loss: args.loss, pool: args.pool, folds: args.folds });

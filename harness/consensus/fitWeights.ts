@@ -1,11 +1,13 @@
 /**
  * Walk-forward fit of consensus weights and an extremizing factor.
  *
- * Items are markets (one pooled forecast each, with a known outcome) ordered
- * by time (their settle or close time). The fit never sees the future of
- * what it is scored on: the items are cut into folds+1 consecutive blocks;
- * fold k is scored on block k with weights fitted only on items whose time is
- * strictly earlier than the earliest time in block k. In-sample scores (fit
+ * Items are decisions the pool would have made (a market at a decision time,
+ * each member's forecast as of then, and the market's outcome), ordered by
+ * decision time. The fit never sees the future of what it is scored on: the
+ * items are cut into folds+1 consecutive blocks; fold k is scored on block k
+ * with weights fitted only on items made strictly before block k's first
+ * decision AND whose outcome was known (`known`, the settle time) strictly
+ * before it: what a forecaster could have fitted on when the fold starts. In-sample scores (fit
  * and score on everything) are reported beside the out-of-sample ones so the
  * gap shows how much the fit overfits. Pure and deterministic.
  */
@@ -16,8 +18,10 @@ export type FitLoss = "log_loss" | "brier";
 export interface FitItem {
   /** Market id, for reports and for the test that checks fold boundaries. */
   readonly key: string;
-  /** When the market is known (settle or close time, epoch ms): the walk-forward order. */
+  /** When the pool would have decided (epoch ms): the walk-forward order. */
   readonly time: number;
+  /** When the outcome became known (settle time, epoch ms); absent: at `time`. */
+  readonly known?: number;
   readonly outcome: 0 | 1;
   /** One probability per model, in the order of FitOptions.models. */
   readonly probabilities: readonly number[];
@@ -172,7 +176,8 @@ export function orderItems(items: readonly FitItem[]): FitItem[] {
 
 /**
  * The walk-forward splits: for each fold, the test block and the training
- * set, which holds only items strictly earlier than the block's first item.
+ * set, which holds only items decided, and resolved, strictly before the
+ * block's first decision.
  */
 export function walkForwardSplits(items: readonly FitItem[], folds: number, minTrain: number): Array<{ train: FitItem[]; test: FitItem[] }> {
   const sorted = orderItems(items);
@@ -184,7 +189,7 @@ export function walkForwardSplits(items: readonly FitItem[], folds: number, minT
     const test = sorted.slice(start, end);
     const first = test[0];
     if (!first) continue;
-    const train = sorted.filter((item) => item.time < first.time);
+    const train = sorted.filter((item) => item.time < first.time && (item.known ?? item.time) < first.time);
     if (train.length < minTrain) continue;
     splits.push({ train, test });
   }

@@ -34,6 +34,8 @@ interface MarketRecord {
   closeTs: number;
   settleTs: number;
   result: Result;
+  /** False for a market still unresolved in the data: it never settles in the replay. */
+  settles: boolean;
 }
 
 export class DatasetError extends Error {
@@ -179,7 +181,9 @@ export class ReplaySource implements EventSource {
         },
         closeTs: closeTime,
         settleTs: Math.max(settle, closeTime),
+        // 'void': the source says the market was voided (a settle event that refunds); NULL: unresolved (no settle event; positions stay open).
         result: result === "yes" || result === "no" ? result : null,
+        settles: result === "yes" || result === "no" || result === "void",
       };
     });
     return this.#markets;
@@ -191,7 +195,7 @@ function lifecycleEvents(markets: MarketRecord[], options: ReplaySourceOptions):
   for (const m of markets) {
     events.push({ kind: "open", ts: m.info.openTime, ticker: m.info.ticker, market: m.info });
     events.push({ kind: "close", ts: m.closeTs, ticker: m.info.ticker });
-    events.push({ kind: "settle", ts: m.settleTs, ticker: m.info.ticker, result: m.result });
+    if (m.settles) events.push({ kind: "settle", ts: m.settleTs, ticker: m.info.ticker, result: m.result });
   }
   const start = options.start ?? -Infinity;
   const end = options.end ?? Infinity;

@@ -1,8 +1,9 @@
 /**
  * Calibration: reliability bins and expected calibration error (ECE).
  *
- * Bins are equal-width over [0, 1]: bin k holds k/B ≤ p < (k+1)/B, and
- * p = 1 falls in the last bin. ECE = Σ_k (n_k / n) × |mean p_k − rate_k|,
+ * Bins are equal-width over [0, 1]: bin k holds k/B ≤ p < (k+1)/B, compared
+ * exactly against the edges k/B as doubles (binIndex), and p = 1 falls in the
+ * last bin. ECE = Σ_k (n_k / n) × |mean p_k − rate_k|,
  * summed over non-empty bins in bin order. Empty bins are reported with
  * count 0 and null means so a chart can still draw every bin.
  */
@@ -18,9 +19,21 @@ export interface ReliabilityBin {
   observedRate: number | null;
 }
 
+/**
+ * The bin of p: the k with k/B ≤ p < (k+1)/B, the edges being the doubles
+ * k/B that the bins report as `lower`/`upper`. floor(p × B) alone is wrong
+ * where the product rounds up across an edge: 0.8999999999999999 × 10 is
+ * exactly 9 in doubles, yet 0.8999999999999999 < 0.9, so it belongs to bin 8.
+ * p ≥ 1 goes to the last bin, p < 0 to the first.
+ */
 export function binIndex(p: number, bins: number): number {
-  const k = Math.floor(p * bins);
-  return k >= bins ? bins - 1 : k < 0 ? 0 : k;
+  let k = Math.floor(p * bins);
+  if (k >= bins) return bins - 1;
+  if (k < 0) return 0;
+  // Step across an edge the product rounded over, either way.
+  if (p < k / bins) k -= 1;
+  else if (k + 1 < bins && p >= (k + 1) / bins) k += 1;
+  return k;
 }
 
 /** Reliability bins over the rows (or a resample of them). */

@@ -84,7 +84,13 @@ export function logLoss(rows: readonly ForecastRow[], idx?: RowIndices): number 
   return orderedSumBy(n, (k) => { const r = rowAt(rows, idx, k); return logLossTerm(r.p, r.outcome); }) / n;
 }
 
-/** Share of forecasts on the right side of 0.5 (0.5 itself counts half); NaN when there are no rows. */
+/**
+ * Share of forecasts on the right side of 0.5; NaN when there are no rows.
+ * A forecast of exactly 0.5 takes no side, so it counts half right whatever
+ * the outcome (as a coin flip would score on average), rather than being
+ * dropped (which would change n) or counted as a NO call. Only p === 0.5
+ * exactly: 0.5000000000000001 is a YES call.
+ */
 export function accuracy(rows: readonly ForecastRow[], idx?: RowIndices): number {
   const n = count(rows, idx);
   if (n === 0) return Number.NaN;

@@ -26,4 +26,10 @@ export interface Execution {
   submit(ev: number, decisionSeq: number, order: OrderRequest, view: MarketView): void | Promise<void>;
   /** Apply reports that arrived on their own (a live venue); returns how many were applied. */
   drainReports(ev: number): number;
+  /**
+   * The data ended (replay): report positions still open at their mark and
+   * record the final marked equity. `ev` is the number of events applied,
+   * `ts` the last event's time.
+   */
+  finish?(ev: number, ts: number, view: MarketView): void;
 }

@@ -13,8 +13,13 @@
  *   that traded ends and after each settlement). Reports that arrive during
  *   a call are applied before it returns, with that call's `ev`; reports that
  *   arrive on their own (a live venue) wait for `drainReports(ev)`.
- * - settle events pay positions out at the market's result (a null result
- *   refunds the cost).
+ * - settle events pay positions out at the market's result (a null result,
+ *   which only a market the source says was voided gets, refunds the cost).
+ * - marking (marking.ts): a position is revalued at the bid whenever its
+ *   market moves; equity (cash + marked positions) is recorded every
+ *   `markEveryMs` of simulated time while positions are open, and at
+ *   `finish`, which also reports every position still open (its market
+ *   unresolved when the data ended) at its mark: open, never refunded.
  *
  * Row figures are those the PaperBroker used to write itself, so replay
  * results (orders, fills, settlements, equity) are unchanged.
@@ -22,12 +27,14 @@
 import { createHash } from "node:crypto";
 import type { Broker, OrderRequest } from "../broker/broker.ts";
 import type { ExecutionReport, TerminalReport } from "../broker/executionReport.ts";
-import { DEFAULT_FEE_SCHEDULE, maxOrderFee, scheduleFor, type FeeSchedule, type FeeScheduleOverrides } from "../broker/fees.ts";
+import { FeeTimeline, type FeeChange } from "../broker/feeChanges.ts";
+import { DEFAULT_FEE_SCHEDULE, maxOrderFee, type FeeSchedule, type FeeScheduleOverrides } from "../broker/fees.ts";
 import type { MarketEvent } from "../events/types.ts";
 import type { Units } from "../money/money.ts";
 import type { MarketView } from "../state/marketState.ts";
 import type { OrderRow, Store } from "../store/resultsStore.ts";
 import type { Execution } from "./execution.ts";
+import { DEFAULT_MARK_EVERY_MS, markFromView } from "./marking.ts";
 import { Portfolio, type OpenOrder } from "./portfolio.ts";
 
 export interface ExecutionEngineOptions {
@@ -37,6 +44,12 @@ export interface ExecutionEngineOptions {
   startingCashUnits: Units;
   /** Fee terms for the buying-power bound (the venue charges the real fees). */
   fees?: { default: FeeSchedule; series: FeeScheduleOverrides };
+  /** The dataset's fee-schedule changes: the bound uses the schedule in force when the order leaves. */
+  feeChanges?: readonly FeeChange[];
+  /** Record marked equity this often while positions are open, ms of simulated time (default hourly). */
+  markEveryMs?: number;
+  /** Half-spread put around the last print to find a bid on trades-only data (marking.ts). */
+  markHalfSpreadUnits?: Units;
 }
 
 /** The client order id of a run's decision: the same on every attempt, so the venue sees one order. */
@@ -62,41 +75,81 @@ export class ExecutionEngine implements Execution {
   readonly #store: Store;
   readonly #runId: string;
   readonly #orderIdPrefix: string;
-  readonly #fees: { default: FeeSchedule; series: FeeScheduleOverrides };
+  readonly #fees: FeeTimeline;
   readonly #queue: ExecutionReport[] = [];
   /** Every client order id used in this process (a repeated decisionSeq is the caller's bug). */
   readonly #used = new Set<string>();
+  readonly #markEveryMs: number;
+  readonly #markHalfSpread: Units;
+  #nextMarkTs = -Infinity;
+  /** The market view of the latest call: a fill marks its position by it before any row shows the equity. */
+  #view: MarketView | null = null;
 
   constructor(opts: ExecutionEngineOptions) {
     this.#broker = opts.broker;
     this.#store = opts.store;
     this.#runId = opts.runId;
     this.#orderIdPrefix = runOrderIdPrefix(opts.runId);
-    this.#fees = opts.fees ?? { default: DEFAULT_FEE_SCHEDULE, series: {} };
+    const fees = opts.fees ?? { default: DEFAULT_FEE_SCHEDULE, series: {} };
+    this.#fees = new FeeTimeline(fees.default, fees.series, opts.feeChanges ?? []);
     this.portfolio = new Portfolio(opts.startingCashUnits);
+    this.#markEveryMs = opts.markEveryMs ?? DEFAULT_MARK_EVERY_MS;
+    if (!(Number.isSafeInteger(this.#markEveryMs) && this.#markEveryMs > 0)) throw new RangeError(`markEveryMs must be a positive integer, got ${String(opts.markEveryMs)}`);
+    this.#markHalfSpread = opts.markHalfSpreadUnits ?? 100;
     this.#broker.onReport((r) => this.#queue.push(r));
   }
 
   onEvent(ev: number, event: MarketEvent, view: MarketView): void | Promise<void> {
+    this.#view = view;
+    // Positions are revalued before the day's start equity is taken, so the daily loss limit sees marks.
+    if (event.kind !== "news") this.#mark(event.ticker, view);
     this.portfolio.observeTime(event.ts);
     const work = this.#broker.onMarketEvent(event, view);
-    if (work) return work.then(() => this.#afterMarketEvent(ev, event));
-    this.#afterMarketEvent(ev, event);
+    if (work) return work.then(() => this.#afterMarketEvent(ev, event, view));
+    this.#afterMarketEvent(ev, event, view);
   }
 
-  #afterMarketEvent(ev: number, event: MarketEvent): void {
+  #afterMarketEvent(ev: number, event: MarketEvent, view: MarketView): void {
     // Per event of a replay: look at the queue before calling into it.
     if (this.#queue.length > 0) this.#apply(ev);
     if (event.kind === "settle") this.#settle(ev, event.ticker, event.result, event.ts);
+    if (event.ts >= this.#nextMarkTs) {
+      // Marked equity on the interval, only while something is open (flat equity changes only through rows written anyway).
+      if (this.#nextMarkTs !== -Infinity && this.portfolio.openPositionCount() > 0) this.#recordEquity(ev, event.ts);
+      this.#nextMarkTs = (Math.floor(event.ts / this.#markEveryMs) + 1) * this.#markEveryMs;
+    }
+  }
+
+  /** Revalue this market's position (if any) at the bid the view shows now. */
+  #mark(ticker: string, view: MarketView): void {
+    this.portfolio.mark(ticker, (p) => markFromView(view, ticker, p, this.#markHalfSpread));
+  }
+
+  /**
+   * The data ended: every position still open (its market unresolved) is
+   * reported at its mark, open, never refunded; the final marked equity is
+   * recorded. `view` is the state after the last event.
+   */
+  finish(ev: number, ts: number, view: MarketView): void {
+    // Orders still working when the data ends expire, so their fee rounding is charged and their rows written.
+    this.#broker.endOfData?.(ts);
+    if (this.#queue.length > 0) this.#apply(ev);
+    for (const p of this.portfolio.positions()) {
+      this.#mark(p.ticker, view);
+      const mark = p.markUnits ?? p.costUnits;
+      this.#store.openPosition(ev, { ts, ticker: p.ticker, yesContracts: p.yes, noContracts: p.no, costUnits: p.costUnits, markUnits: mark, pnlUnits: mark - p.costUnits });
+    }
+    if (this.portfolio.openPositionCount() > 0) this.#recordEquity(ev, ts);
   }
 
   submit(ev: number, decisionSeq: number, order: OrderRequest, view: MarketView): void | Promise<void> {
     const clientOrderId = orderIdWithPrefix(this.#orderIdPrefix, decisionSeq);
+    this.#view = view;
     if (this.#used.has(clientOrderId)) throw new Error(`decision ${decisionSeq} of run ${this.#runId} already placed order ${clientOrderId}`);
     this.#used.add(clientOrderId);
     const now = view.now();
     const info = view.market(order.ticker)?.info;
-    const schedule = scheduleFor(info?.seriesTicker ?? "", this.#fees.series, this.#fees.default);
+    const schedule = this.#fees.at(info?.seriesTicker ?? "", now);
     const maxFeeUnits = maxOrderFee(order.action, order.limitUnits, order.contracts, schedule);
     const worst = (order.action === "buy" ? order.limitUnits * order.contracts : 0) + maxFeeUnits;
     const available = this.portfolio.buyingPowerUnits();
@@ -141,6 +194,7 @@ export class ExecutionEngine implements Execution {
       case "partially_filled":
       case "filled": {
         const o = p.fill(r.clientOrderId, r.venueOrderId, r);
+        if (this.#view !== null) this.#mark(o.order.ticker, this.#view);
         this.#store.fill(ev, {
           fillId: r.fillId,
           orderId: r.venueOrderId,
@@ -192,7 +246,7 @@ export class ExecutionEngine implements Execution {
 
   #recordEquity(ev: number, ts: number): void {
     const cash = this.portfolio.cashUnits();
-    const positions = this.portfolio.positionsUnits();
+    const positions = this.portfolio.markedPositionsUnits();
     this.#store.equity(ev, { ts, cashUnits: cash, positionsUnits: positions, equityUnits: cash + positions, aiSpendNusd: 0 });
   }
 }

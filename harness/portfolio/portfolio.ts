@@ -5,8 +5,13 @@
  * market data), applied by the ExecutionEngine; sizing and risk read it
  * through `PortfolioView`. All money is integer units.
  *
- * Positions are valued at cost (fees included), as before: equity = cash +
- * positions at cost, so the daily loss limit counts realized losses.
+ * Open positions are marked to market (harness/portfolio/marking.ts): each
+ * carries the value it would fetch at the bid (long YES at the YES bid, long
+ * NO at the NO bid = 10000 − YES ask), refreshed by the engine whenever its
+ * market moves. Equity = cash + positions marked to bid, so the daily loss
+ * limit, sizing, the equity curve (Sharpe, drawdown) and the run's P&L all
+ * see the same marked positions. A position whose market has shown no price
+ * yet is valued at cost until it does.
  */
 import { CONTRACT_PAYOUT, type Units } from "../money/money.ts";
 import type { OrderRequest } from "../broker/broker.ts";
@@ -17,12 +22,14 @@ export interface Position {
   no: number;
   /** What was paid, fees included, units. */
   costUnits: Units;
+  /** What the position would fetch at the bid now, units; null until its market has shown a price. */
+  markUnits: Units | null;
 }
 
 /** What sizing and risk may read about the account. */
 export interface PortfolioView {
   cashUnits(): Units;
-  /** Cash plus open positions at cost. */
+  /** Cash plus open positions marked to bid. */
   equityUnits(): Units;
   /** Equity at the start of the current UTC day (for the daily loss limit). */
   dayStartEquityUnits(): Units;
@@ -82,7 +89,7 @@ export class Portfolio implements PortfolioView {
     return this.#cash;
   }
   equityUnits(): Units {
-    return this.#cash + this.positionsUnits();
+    return this.#cash + this.markedPositionsUnits();
   }
   dayStartEquityUnits(): Units {
     return this.#dayStartEquity;
@@ -113,6 +120,16 @@ export class Portfolio implements PortfolioView {
     let u = 0;
     for (const p of this.#positions.values()) u += p.costUnits;
     return u;
+  }
+  /** Open positions marked to bid (at cost where no price has been seen). */
+  markedPositionsUnits(): Units {
+    let u = 0;
+    for (const p of this.#positions.values()) u += p.markUnits ?? p.costUnits;
+    return u;
+  }
+  /** Open positions, in the order they were first entered. */
+  positions(): IterableIterator<Position> {
+    return this.#positions.values();
   }
   /** What orders in flight could still cost at worst: the rest at its limit (buys) plus the fees not yet charged. */
   reservedUnits(): Units {
@@ -166,7 +183,7 @@ export class Portfolio implements PortfolioView {
     const sign = action === "buy" ? 1 : -1;
     const notional = f.contracts * f.priceUnits;
     this.#cash -= sign * notional + f.feeUnits;
-    const p = this.#positions.get(ticker) ?? { ticker, yes: 0, no: 0, costUnits: 0 };
+    const p = this.#positions.get(ticker) ?? { ticker, yes: 0, no: 0, costUnits: 0, markUnits: null };
     p[side] += sign * f.contracts;
     p.costUnits += sign * notional + f.feeUnits;
     this.#positions.set(ticker, p);
@@ -189,6 +206,15 @@ export class Portfolio implements PortfolioView {
     o.leaves = 0;
     this.#open.delete(clientOrderId);
     return o;
+  }
+
+  /** Revalue a position at these prices (marking.ts); false when there is no position in this market. */
+  mark(ticker: string, value: (p: Position) => Units | null): boolean {
+    const p = this.#positions.get(ticker);
+    if (!p) return false;
+    const v = value(p);
+    if (v !== null) p.markUnits = v;
+    return true;
   }
 
   /** Pay a settled market's position out at its result (a void market refunds its cost) and close it. */

@@ -16,6 +16,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { createReplayExecution } from "../portfolio/createReplayExecution.ts";
+import { describeMarking } from "../portfolio/marking.ts";
+import { FeeChangesError, loadFeeChanges, type FeeChange } from "../broker/feeChanges.ts";
+import type { MarketInfo } from "../events/types.ts";
 import { resumeStrategy } from "./resumeStrategy.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
@@ -119,6 +122,19 @@ async function assertSameDataset(db: Db, runId: string, hash: string, dir: strin
   }
 }
 
+/** Which event each market belongs to (the ticker where the dataset names none): intervals resample whole events. */
+async function recordMarketEvents(db: Db, runId: string, markets: readonly MarketInfo[]): Promise<void> {
+  await db.connection.run(`DELETE FROM market_events WHERE run_id = $1`, [runId]);
+  const appender = await db.connection.createAppender("market_events");
+  for (const m of markets) {
+    appender.appendVarchar(runId);
+    appender.appendVarchar(m.ticker);
+    appender.appendVarchar(m.eventTicker === "" ? m.ticker : m.eventTicker);
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
 export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const started = performance.now();
   const { config } = req;
@@ -168,12 +184,25 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     }
   }
   store.beforeCheckpoint = () => models.flush();
+  let feeChanges: FeeChange[];
+  try {
+    feeChanges = loadFeeChanges(req.datasetDir);
+  } catch (error) {
+    await store.fail(error instanceof Error ? error.message : String(error));
+    await models.close();
+    await source.close();
+    throw error instanceof FeeChangesError ? new DatasetError(error.message) : error;
+  }
   const execution = createReplayExecution({
     runId,
     config: config.broker,
     store,
     dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
+    feeChanges,
   });
+  // The report names the fill model and the marking each run used.
+  await req.db.connection.run(`UPDATE runs SET fill_model = $1, marking = $2 WHERE run_id = $3`, [execution.fillModel, describeMarking(config.broker.markEveryMs), runId]);
+  await recordMarketEvents(req.db, runId, await source.markets());
   const strategy = stored
     ? stored.strategy(config.strategy, config.strategy.kind)
     : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket });

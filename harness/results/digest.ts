@@ -25,6 +25,7 @@ const PARTS: ReadonlyArray<[string, string]> = [
   ["orders", `SELECT ts, ticker, side, action, limit_units, contracts, status, filled, fee_units FROM orders WHERE run_id = $1 ORDER BY ev, ts, ticker, side, action, limit_units, contracts, status, filled, fee_units`],
   ["fills", `SELECT ts, ticker, side, price_units, contracts, fee_units FROM fills WHERE run_id = $1 ORDER BY ev, ts, ticker, side, price_units, contracts, fee_units`],
   ["settlements", `SELECT ts, ticker, result, yes_contracts, no_contracts, cost_units, payout_units, pnl_units FROM settlements WHERE run_id = $1 ORDER BY ev, ticker`],
+  ["open_positions", `SELECT ts, ticker, yes_contracts, no_contracts, cost_units, mark_units, pnl_units FROM open_positions WHERE run_id = $1 ORDER BY ev, ticker`],
   [
     "metrics",
     `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1

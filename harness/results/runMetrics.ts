@@ -5,6 +5,16 @@
  * that settled YES or NO; void markets are not scored. Each forecast counts
  * once, so a market forecast hourly weighs more than one forecast once.
  *
+ * Intervals resample whole events (the `market_events` table: the dataset's
+ * event_ticker, the ticker where there is none): the markets of one Kalshi
+ * event are mutually exclusive, so their forecasts and P&L are not
+ * independent draws.
+ *
+ * Money: P&L = realized (settlements) + unrealized (positions still open at
+ * the end of the data, marked to bid: `open_positions`); ROI divides that by
+ * every entry's price plus fees; Sharpe and drawdown read the marked equity
+ * curve. All four see the same marked positions.
+ *
  * Rows are read in a fixed order and summed in that order, so the same run
  * gives the same numbers, bit for bit (they feed the run digest).
  */
@@ -31,7 +41,12 @@ export interface RunMetricsOptions {
 interface ScoredRow extends ForecastRow {
   model: string;
   ticker: string;
+  /** The market's event (its ticker where the dataset names none): the bootstrap's cluster. */
+  event: string;
 }
+
+/** SQL for a row's event, given the alias of a table with run_id and ticker joined to market_events as `me`. */
+export const EVENT_OF = (alias: string): string => `coalesce(nullif(me.event_ticker, ''), ${alias}.ticker)`;
 
 export async function computeRunMetrics(
   c: DuckDBConnection,
@@ -44,8 +59,9 @@ export async function computeRunMetrics(
     metrics.push({ model, metric, value: value !== null && Number.isFinite(value) ? value : null, lo, hi });
 
   const scored = (await c.runAndReadAll(
-    `SELECT f.model, f.ticker, f.probability AS p, CASE o.result WHEN 'yes' THEN 1 ELSE 0 END AS outcome, f.market_price AS "marketP"
+    `SELECT f.model, f.ticker, ${EVENT_OF("f")} AS event, f.probability AS p, CASE o.result WHEN 'yes' THEN 1 ELSE 0 END AS outcome, f.market_price AS "marketP"
        FROM forecasts f JOIN outcomes o ON o.run_id = f.run_id AND o.ticker = f.ticker
+       LEFT JOIN market_events me ON me.run_id = f.run_id AND me.ticker = f.ticker
       WHERE f.run_id = $1 AND NOT f.abstained AND o.result IN ('yes', 'no')
       ORDER BY f.model, f.seq`,
     [runId],
@@ -144,10 +160,16 @@ export async function computeRunMetrics(
             coalesce(sum(latency_ms) FILTER (WHERE cache = 'miss' AND status = 'ok'), 0)::DOUBLE / 1000 AS seconds
        FROM llm_calls WHERE run_id = $1`,
   );
-  const settlements = (await c.runAndReadAll(
-    `SELECT pnl_units::DOUBLE AS pnl FROM settlements WHERE run_id = $1 ORDER BY ts, ticker`,
+  // Realized (settled) and unrealized (open at the end, marked to bid) P&L per position, with its event.
+  const positions = (await c.runAndReadAll(
+    `SELECT p.pnl, ${EVENT_OF("p")} AS event FROM (
+        SELECT run_id, ticker, ts, 0 AS k, pnl_units::DOUBLE AS pnl FROM settlements WHERE run_id = $1
+        UNION ALL SELECT run_id, ticker, ts, 1 AS k, pnl_units::DOUBLE AS pnl FROM open_positions WHERE run_id = $1) p
+       LEFT JOIN market_events me ON me.run_id = p.run_id AND me.ticker = p.ticker
+      ORDER BY p.k, p.ts, p.ticker`,
     [runId],
-  )).getRowObjectsJS() as Array<{ pnl: number }>;
+  )).getRowObjectsJS() as Array<{ pnl: number; event: string }>;
+  const open = await one<{ n: number; pnl: number }>(`SELECT count(*)::DOUBLE AS n, coalesce(sum(pnl_units), 0)::DOUBLE AS pnl FROM open_positions WHERE run_id = $1`);
   const equityRows = (await c.runAndReadAll(
     `SELECT ts::DOUBLE AS ts, equity_units::DOUBLE AS "equityUnits" FROM equity WHERE run_id = $1 ORDER BY ev, ts`,
     [runId],
@@ -155,12 +177,13 @@ export async function computeRunMetrics(
   const startTs = await one<{ ts: number | null }>(`SELECT sim_start::DOUBLE AS ts FROM runs WHERE run_id = $1`);
   const curve: EquityPoint[] = [{ ts: startTs.ts ?? equityRows[0]?.ts ?? 0, equityUnits: options.bankrollUnits }, ...equityRows];
 
-  const pnlUnits = settlements.reduce((a, s) => a + s.pnl, 0);
+  const pnlUnits = positions.reduce((a, s) => a + s.pnl, 0);
+  const eventPnl = clusterSums(positions.map((p) => p.event), { pnl: positions.map((p) => p.pnl) }).sums.pnl;
   const deployed = f.notional + o.fees;
   const summary = summarizePnl(curve, deployed);
   const spendUsd = ai.spend / 1e9;
   const pnlUsd = unitsToDollars(pnlUnits);
-  const pnlInterval = options.bootstrap.samples > 0 && settlements.length > 0 ? bootstrapSum(settlements.map((s) => s.pnl), options.bootstrap) : null;
+  const pnlInterval = options.bootstrap.samples > 0 && eventPnl.length > 0 ? bootstrapSum(eventPnl, options.bootstrap) : null;
 
   put("*", "forecasts", counts.reduce((a, r) => a + r.n, 0));
   put("*", "signals", d.signals);
@@ -171,6 +194,8 @@ export async function computeRunMetrics(
   put("*", "fees_usd", unitsToDollars(o.fees));
   put("*", "pnl_usd", pnlUsd, pnlInterval ? unitsToDollars(pnlInterval.lower) : null, pnlInterval ? unitsToDollars(pnlInterval.upper) : null);
   put("*", "roi", deployed > 0 ? pnlUnits / deployed : null);
+  put("*", "open_positions", open.n);
+  put("*", "unrealized_pnl_usd", unitsToDollars(open.pnl));
   put("*", "sharpe_daily", summary.sharpe.dailySharpe);
   put("*", "max_drawdown_usd", unitsToDollars(summary.drawdown.maxDrawdownUnits));
   put("*", "max_drawdown_fraction", summary.drawdown.maxDrawdownFraction);
@@ -199,10 +224,10 @@ export async function computeRunMetrics(
   return { metrics, bins };
 }
 
-/** Per-market sums of the model's and the market's squared errors, for the cluster bootstrap. */
+/** Per-event sums of the model's and the market's squared errors, for the cluster bootstrap. */
 function marketClusters(rows: readonly ScoredRow[]) {
   const c = clusterSums(
-    rows.map((r) => r.ticker),
+    rows.map((r) => r.event),
     {
       sse: rows.map((r) => (r.p - r.outcome) ** 2),
       marketSse: rows.map((r) => (r.marketP === null || r.marketP === undefined ? 0 : (r.marketP - r.outcome) ** 2)),

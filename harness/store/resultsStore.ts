@@ -78,6 +78,15 @@ export interface SettlementRow {
   payoutUnits: number;
   pnlUnits: number;
 }
+export interface OpenPositionRow {
+  ts: number;
+  ticker: string;
+  yesContracts: number;
+  noContracts: number;
+  costUnits: number;
+  markUnits: number;
+  pnlUnits: number;
+}
 export interface OutcomeRow {
   ticker: string;
   category: string | null;
@@ -129,6 +138,8 @@ export interface Store {
   order(ev: number, row: OrderRow): void;
   fill(ev: number, row: FillRow): void;
   settlement(ev: number, row: SettlementRow): void;
+  /** A position still open when the data ended, at its mark. */
+  openPosition(ev: number, row: OpenPositionRow): void;
   equity(ev: number, row: EquityRow): void;
   outcome(ev: number, row: OutcomeRow): void;
   /** Make every row of events < ev durable and record ev as the resume point. */
@@ -136,7 +147,7 @@ export interface Store {
 }
 
 type Col = "str" | "int" | "float" | "bool";
-type Table = "forecasts" | "decisions" | "orders" | "fills" | "settlements" | "equity" | "outcomes";
+type Table = "forecasts" | "decisions" | "orders" | "fills" | "settlements" | "open_positions" | "equity" | "outcomes";
 
 /** Column kinds in schema.sql order (run_id first, ev last). */
 const COLUMNS: Record<Table, Col[]> = {
@@ -145,6 +156,7 @@ const COLUMNS: Record<Table, Col[]> = {
   orders: ["str", "str", "str", "int", "str", "str", "str", "int", "int", "str", "int", "int", "str", "int"],
   fills: ["str", "str", "str", "int", "str", "str", "str", "int", "int", "int", "str", "int"],
   settlements: ["str", "int", "str", "str", "int", "int", "int", "int", "int", "int"],
+  open_positions: ["str", "int", "str", "int", "int", "int", "int", "int", "int"],
   equity: ["str", "int", "int", "int", "int", "int", "int"],
   outcomes: ["str", "str", "str", "int", "int", "str", "int"],
 };
@@ -229,6 +241,9 @@ export class DuckDbStore implements Store {
   }
   settlement(ev: number, r: SettlementRow): void {
     this.#push("settlements", ev, [this.runId, r.ts, r.ticker, r.result, r.yesContracts, r.noContracts, r.costUnits, r.payoutUnits, r.pnlUnits, ev]);
+  }
+  openPosition(ev: number, r: OpenPositionRow): void {
+    this.#push("open_positions", ev, [this.runId, r.ts, r.ticker, r.yesContracts, r.noContracts, r.costUnits, r.markUnits, r.pnlUnits, ev]);
   }
   equity(ev: number, r: EquityRow): void {
     this.#push("equity", ev, [this.runId, r.ts, r.cashUnits, r.positionsUnits, r.equityUnits, r.aiSpendNusd, ev]);

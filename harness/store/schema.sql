@@ -120,7 +120,7 @@ CREATE TABLE IF NOT EXISTS equity (
   run_id        VARCHAR NOT NULL,
   ts            BIGINT NOT NULL,
   cash_units    BIGINT NOT NULL,
-  positions_units BIGINT NOT NULL, -- open positions at cost
+  positions_units BIGINT NOT NULL, -- open positions marked to bid (at cost before their market showed a price)
   equity_units  BIGINT NOT NULL,
   ai_spend_nusd BIGINT NOT NULL DEFAULT 0,
   ev            BIGINT            -- index of the event that produced the row (resume deletes rows past the checkpoint)
@@ -202,3 +202,30 @@ CREATE TABLE IF NOT EXISTS promotions (
   gates_json    VARCHAR NOT NULL,
   decision      VARCHAR NOT NULL  -- promoted | refused
 );
+
+-- Positions still open when the data ended (their market unresolved): kept
+-- open, valued at their mark (harness/portfolio/marking.ts), never refunded.
+CREATE TABLE IF NOT EXISTS open_positions (
+  run_id        VARCHAR NOT NULL,
+  ts            BIGINT NOT NULL,  -- the end of the data: when the mark was taken
+  ticker        VARCHAR NOT NULL,
+  yes_contracts BIGINT NOT NULL,
+  no_contracts  BIGINT NOT NULL,
+  cost_units    BIGINT NOT NULL,  -- what was paid, fees included
+  mark_units    BIGINT NOT NULL,  -- what it would fetch at the bid
+  pnl_units     BIGINT NOT NULL,  -- mark − cost: unrealized
+  ev            BIGINT
+);
+
+-- Which event each market of a run's dataset belongs to: intervals resample
+-- whole events (the markets of one Kalshi event are mutually exclusive).
+CREATE TABLE IF NOT EXISTS market_events (
+  run_id        VARCHAR NOT NULL,
+  ticker        VARCHAR NOT NULL,
+  event_ticker  VARCHAR NOT NULL  -- the dataset's event_ticker, or the ticker itself where it has none
+);
+
+-- How a run filled and valued positions (harness/REALISM.md). Added after the
+-- table so results files written before them gain the columns on open.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS fill_model VARCHAR;   -- quote | book | print-maker | trade-print
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS marking VARCHAR;      -- how open positions were valued, e.g. "marked to bid, hourly"

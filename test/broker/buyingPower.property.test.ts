@@ -20,6 +20,7 @@ const nullStore: Store = {
   order: () => {},
   fill: () => {},
   settlement: () => {},
+  openPosition: () => {},
   equity: () => {},
   outcome: () => {},
   checkpoint: async () => {},

@@ -104,7 +104,8 @@ describe("execution engine against a scripted venue", () => {
     expect(engine.drainReports(8)).toBe(2);
     // Cash 1,000,000 − 8 × 2900 − 1154 = 975,646; the position cost 23,200 + 1,154 = 24,354.
     expect(p.cashUnits()).toBe(975_646);
-    expect(p.position("BBB")).toEqual({ ticker: "BBB", yes: 0, no: 8, costUnits: 24_354 });
+    // No price for BBB has reached the view: the position has no mark yet (valued at cost).
+    expect(p.position("BBB")).toEqual({ ticker: "BBB", yes: 0, no: 8, costUnits: 24_354, markUnits: null });
     expect(p.openOrder(idB)).toMatchObject({ state: "working", venueOrderId: "V-1", filled: 8, leaves: 12 });
     // Still reserved: 12 × 3000 for the rest, and 3000 − 1154 = 1846 of fee not yet charged.
     expect(p.reservedUnits()).toBe(37_846);
@@ -124,7 +125,7 @@ describe("execution engine against a scripted venue", () => {
     venue.say({ kind: "cancelled", clientOrderId: idB, ts: T0 + 2100, venueOrderId: "V-1", reason: "requested", leaves: 12, orderFeeUnits: 1200 });
     expect(engine.drainReports(11)).toBe(1);
     expect(p.cashUnits()).toBe(975_600);
-    expect(p.position("BBB")).toEqual({ ticker: "BBB", yes: 0, no: 8, costUnits: 24_400 });
+    expect(p.position("BBB")).toEqual({ ticker: "BBB", yes: 0, no: 8, costUnits: 24_400, markUnits: null });
     expect(p.hasWorkingOrder("BBB")).toBe(false);
     expect(p.reservedUnits()).toBe(0);
     expect(p.buyingPowerUnits()).toBe(975_600);

@@ -22,24 +22,36 @@ afterAll(() => {
 });
 
 describe("consensus fit from the results DB", () => {
-  it("takes each member's last forecast per market and keeps markets every member forecast", async () => {
+  it("makes one item per decision the pool made (the stored consensus times), with each member's forecast as of then", async () => {
     const db = await openDb(dbPath, { readOnly: true });
     try {
       const input = await loadFitItems(db.connection, [fixture.consensusRunId]);
       expect(input.models).toEqual(["local/stories260K", "openai/gpt-4o-mini", "openrouter/deepseek-chat"]);
+      expect(input.decisionTimes).toBe("consensus");
+      const run = fixture.consensusRunId;
+      // Independently: consensus (market, time) pairs on settled markets; kept when all 3 members had forecast at or before that time.
       const [sql] = await queryRows(
         db.connection,
-        `SELECT count(*) AS n FROM (SELECT ticker FROM forecasts WHERE run_id = '${fixture.consensusRunId}' AND model <> 'consensus' AND NOT abstained
-           GROUP BY ticker HAVING count(DISTINCT model) = 3)`,
+        `WITH d AS (SELECT DISTINCT f.ticker, f.ts FROM forecasts f JOIN outcomes o ON o.run_id = f.run_id AND o.ticker = f.ticker
+                      WHERE f.run_id = '${run}' AND f.model = 'consensus' AND o.result IN ('yes', 'no'))
+         SELECT count(*) AS total,
+                count(*) FILTER (WHERE (SELECT count(DISTINCT m.model) FROM forecasts m WHERE m.run_id = '${run}' AND m.model <> 'consensus'
+                                          AND NOT m.abstained AND m.ticker = d.ticker AND m.ts <= d.ts) = 3) AS kept
+           FROM d`,
       );
-      expect(input.items.length).toBe(sql!["n"]);
-      expect(input.items.length + input.dropped).toBe(60);
-      const item = input.items.find((i) => i.key === "KX-0010")!;
-      const [last] = await queryRows(
+      expect(input.items.length).toBe(Number(sql!["kept"]));
+      expect(input.items.length + input.dropped).toBe(Number(sql!["total"]));
+      // Items are decisions in time order, each stamped with its decision time and its market's settle time.
+      for (let i = 1; i < input.items.length; i++) expect(input.items[i]!.time).toBeGreaterThanOrEqual(input.items[i - 1]!.time);
+      const item = input.items.filter((i) => i.key.startsWith("KX-0010@")).at(-1)!;
+      const [asOf] = await queryRows(
         db.connection,
-        `SELECT probability FROM forecasts WHERE run_id = '${fixture.consensusRunId}' AND ticker = 'KX-0010' AND model = 'openai/gpt-4o-mini' AND NOT abstained ORDER BY ts DESC LIMIT 1`,
+        `SELECT probability FROM forecasts WHERE run_id = '${run}' AND ticker = 'KX-0010' AND model = 'openai/gpt-4o-mini' AND NOT abstained AND ts <= ${item.time} ORDER BY ts DESC LIMIT 1`,
       );
-      expect(item.probabilities[1]).toBe(last!["probability"]);
+      expect(item.probabilities[1]).toBe(asOf!["probability"]);
+      const [settle] = await queryRows(db.connection, `SELECT settle_ts FROM outcomes WHERE run_id = '${run}' AND ticker = 'KX-0010'`);
+      expect(item.known).toBe(Number(settle!["settle_ts"]));
+      expect(item.time).toBeLessThan(item.known!);
     } finally {
       db.close();
     }

@@ -63,6 +63,21 @@ describe("walk-forward consensus fit", () => {
     expect(b.scores.fitted).not.toBe(a.scores.fitted);
   });
 
+  it("trains a fold only on decisions made and resolved before it starts: an early forecast on a market settled later waits", () => {
+    // Each decision's market settles 30 hours after it; decisions are hourly.
+    const items = markets(100, 4).map((m) => ({ ...m, known: m.time + 30 * 3_600_000 }));
+    for (const { train, test } of walkForwardSplits(items, 4, 10)) {
+      const start = test[0]!.time;
+      for (const t of train) {
+        expect(t.time).toBeLessThan(start);
+        expect(t.known).toBeLessThan(start);
+      }
+      // Exactly the decisions resolved before the fold: the 30 made just before it are left out.
+      expect(train.length).toBe(items.filter((m) => m.known < start).length);
+      expect(items.filter((m) => m.time < start).length - train.length).toBe(30);
+    }
+  });
+
   it("puts the weight on the sharp model and beats equal weights out of sample", () => {
     const result = fitWeightsWalkForward(markets(200, 3), options);
     expect(result.final.weights[0]).toBeGreaterThan(0.8);

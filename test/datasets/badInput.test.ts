@@ -84,7 +84,7 @@ describe("import errors name file, row and field", () => {
     const file = join(src, "enriched_markets.csv");
     await editLine(file, 4, (l) => l.replace(",no,0,", ",maybe,0,"));
     const message = await importFails(src, join(tmp.dir, "out"));
-    expect(message).toBe(`${file} row 4 field result: result must be yes, no or null (value maybe)`);
+    expect(message).toBe(`${file} row 4 field result: result must be yes, no, void (refunded) or null (unresolved) (value maybe)`);
   });
 
   it("settle time before open time", async () => {
@@ -183,8 +183,9 @@ describe("validate names table file, row and field", () => {
   });
 
   it("result not yes/no/null", async () => {
-    await rewriteTable(ds, "markets", "SELECT * REPLACE (CASE WHEN ticker = 'HIGHNY-24JUL14-B92.5' THEN 'void' ELSE result END AS result) FROM t ORDER BY ticker");
-    expect(await only()).toBe(`${join(ds, "markets.parquet")} row 1 field result: result must be yes, no or null (value void)`);
+    // 'void' is a valid result now (the source says voided: refunded); 'cancelled' is not.
+    await rewriteTable(ds, "markets", "SELECT * REPLACE (CASE WHEN ticker = 'HIGHNY-24JUL14-B92.5' THEN 'cancelled' ELSE result END AS result) FROM t ORDER BY ticker");
+    expect(await only()).toBe(`${join(ds, "markets.parquet")} row 1 field result: result must be yes, no, void (refunded) or null (unresolved) (value cancelled)`);
   });
 
   it("settle time before open time", async () => {

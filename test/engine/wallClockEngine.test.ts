@@ -67,6 +67,7 @@ class MemoryStore implements Store {
   order() {}
   fill() {}
   settlement() {}
+  openPosition() {}
   equity() {}
   outcome() {}
   async checkpoint() {}

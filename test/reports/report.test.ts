@@ -173,7 +173,15 @@ describe("chart files and summary.md", () => {
     const links = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!);
     expect(links).toHaveLength(9);
     for (const link of links) expect(existsSync(join(dir, "out", link))).toBe(true);
-    expect(md).toMatch(/\| Run \| Model \| Brier \|/);
+    expect(md).toMatch(/\| Run \| Model \| Execution \| Brier \|/);
+    // Each run's row says which fill model and marking its money figures come from; a run from before says nothing.
+    const rows = md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| Run"));
+    const board = embeddedJson(html, "data-leaderboard") as LeaderboardRow[];
+    const first = fixture.runIds[0]!;
+    expect(board.filter((r) => r.run_id !== first).every((r) => r.execution === "print-maker; marked to bid")).toBe(true);
+    expect(board.filter((r) => r.run_id === first).every((r) => r.execution === null)).toBe(true);
+    expect(rows.filter((l) => l.includes("| print-maker; marked to bid |")).length).toBe(board.filter((r) => r.run_id !== first).length);
+    expect(rows.some((l) => l.includes("| print-maker; marked to bid |"))).toBe(true);
     expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| Run")).length).toBe((embeddedJson(html, "data-leaderboard") as unknown[]).length);
   });
 });

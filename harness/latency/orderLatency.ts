@@ -1,0 +1,24 @@
+/**
+ * Order latency: how long an order takes from the decision that placed it
+ * to the venue (DESIGN.md "The pipeline"). A paper order is not fillable
+ * before then, so it can only meet market data that arrived after it left:
+ * never the quote or print the strategy decided on.
+ *
+ * - `fixed` (the only model today): a constant delay, the run config's
+ *   `broker.latencyMs` (default 500 ms of the run's clock). It is applied
+ *   after the model latency (modelLatency.ts).
+ *
+ * Cannot know: the exchange's real round trip under load, queueing at the
+ * venue, rejections for rate limits.
+ */
+
+/** When an order submitted at `submitTs` becomes fillable at the venue. */
+export function orderFillableAt(submitTs: number, latencyMs: number): number {
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new RangeError(`order latency must be a finite number of ms ≥ 0, got ${String(latencyMs)}`);
+  return submitTs + latencyMs;
+}
+
+/** How the report names it: "fixed 500 ms". */
+export function describeOrderLatency(latencyMs: number): string {
+  return `fixed ${latencyMs} ms`;
+}
