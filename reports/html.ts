@@ -6,6 +6,7 @@
  * the body gets data-charts-rendered="<n>"; a failure is logged to the
  * console and shown in place of the chart.
  */
+import { signedUsd } from "./ablation.ts";
 import type { ChartDef } from "./charts/chart.ts";
 import { LEADERBOARD_COLUMNS, formatMetric } from "./metricNames.ts";
 import type { Row } from "./query.ts";
@@ -38,14 +39,16 @@ export function leaderboardTable(rows: readonly LeaderboardRow[]): string {
 function ablationTable(rows: readonly Row[]): string {
   if (rows.length === 0) return "";
   const fmt = (v: unknown, d = 2) => (typeof v === "number" ? v.toFixed(d) : "–");
+  const sign = (v: unknown) => (typeof v === "number" && v < 0 ? "loss" : typeof v === "number" && v > 0 ? "gain" : "");
+  const signedBrier = (v: unknown) => (typeof v === "number" ? `${v > 0 ? "+" : v < 0 ? "\u2212" : ""}${Math.abs(v).toFixed(4)}` : "–");
   const body = rows
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(String(r["layer"]))}</td><td>${escapeHtml(String(r["run_id"]))}</td><td class="num">${fmt(r["net_pnl_usd"])}</td><td class="num">${fmt(r["contribution_usd"])}</td><td class="num">${fmt(r["brier"], 4)}</td><td class="num">${fmt(r["ai_spend_usd"], 6)}</td><td class="num">${fmt(r["trades"], 0)}</td></tr>`,
+        `<tr><td>+ ${escapeHtml(String(r["layer"]))}</td><td>${escapeHtml(String(r["run_id"]))}</td><td class="num">${fmt(r["net_pnl_usd"])}</td><td class="num ${sign(r["delta_usd"])}" data-delta="${fmt(r["delta_usd"], 6)}">${signedUsd(typeof r["delta_usd"] === "number" ? r["delta_usd"] : null)}</td><td class="num">${fmt(r["brier"], 4)}</td><td class="num">${signedBrier(r["delta_brier"])}</td><td class="num">${fmt(r["ai_spend_usd"], 6)}</td><td class="num">${fmt(r["trades"], 0)}</td></tr>`,
     )
     .join("");
-  return `<h2>Ablations</h2><p class="caption">Baseline run: ${escapeHtml(String(rows[0]?.["baseline_run_id"] ?? "none found (label a run ablation:none)"))}.</p>
-<table id="ablation"><thead><tr><th>Layer removed</th><th>Run</th><th>Net P&amp;L $</th><th>Layer's worth $</th><th>Brier</th><th>AI spend $</th><th>Trades</th></tr></thead><tbody>${body}</tbody></table>`;
+  return `<h2>Ablations</h2><p class="caption">Layers are added one at a time, each step keeping the ones before it. Base run (no layers): ${escapeHtml(String(rows[0]?.["base_run_id"] ?? "none found (label a run ablation:none)"))}. “Change” is this step minus the step before it: negative means adding the layer lost money.</p>
+<table id="ablation"><thead><tr><th>Layer added</th><th>Run</th><th>Net P&amp;L $</th><th>Change in net P&amp;L</th><th>Brier</th><th>Change in Brier</th><th>AI spend $</th><th>Trades</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 export interface HtmlInput {
@@ -61,7 +64,7 @@ const STYLE = `body{font-family:"DejaVu Sans",Verdana,sans-serif;margin:24px;col
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}.caption{color:#555;font-size:13px;margin:4px 0 8px}
 table{border-collapse:collapse;font-size:12px}th,td{border:1px solid #ddd;padding:3px 6px;white-space:nowrap}
 th{background:#f3f3f3;position:sticky;top:0}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto;max-height:520px}.chart-error{color:#b00;font-family:monospace}section.chart{margin-bottom:18px}`;
+.scroll{overflow-x:auto;max-height:520px}td.loss{color:#b2182b}td.gain{color:#1a7f37}.chart-error{color:#b00;font-family:monospace}section.chart{margin-bottom:18px}`;
 
 const BOOT = `(function(){
   var charts = JSON.parse(document.getElementById("chart-list").textContent);

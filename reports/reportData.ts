@@ -11,6 +11,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LEADERBOARD_COLUMNS } from "./metricNames.ts";
 import { paretoFrontier } from "./pareto.ts";
+import { ablationTables } from "./ablation.ts";
 import { num, queryRows, sqlList, str, tableExists, type Row } from "./query.ts";
 import type { SelectedRun } from "./selectRuns.ts";
 
@@ -119,60 +120,6 @@ async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], id
   return rows;
 }
 
-function ablationLayer(run: SelectedRun): string | null {
-  if (run.label.startsWith("ablation:")) return run.label.slice("ablation:".length);
-  try {
-    const config = JSON.parse(run.configJson) as unknown;
-    if (config && typeof config === "object" && "ablation" in config && typeof config.ablation === "string") return config.ablation;
-  } catch {
-    // A config that is not JSON has no ablation label.
-  }
-  return null;
-}
-
-function ablationTables(runs: readonly SelectedRun[], board: readonly LeaderboardRow[]): { ablation: Row[]; waterfall: Row[] } {
-  const runValue = (runId: string, metric: string): number | null => board.find((r) => r.run_id === runId)?.values[metric] ?? null;
-  const ablated = runs.map((r) => ({ run: r, layer: ablationLayer(r) })).filter((x) => x.layer !== null);
-  if (ablated.length === 0) return { ablation: [], waterfall: [] };
-  // Baseline: a run labelled ablation:none/baseline, else the parent the ablations were derived from.
-  const baseline =
-    ablated.find((x) => x.layer === "none" || x.layer === "baseline")?.run ??
-    runs.find((r) => r.runId === ablated.find((x) => x.run.parentRunId !== null)?.run.parentRunId);
-  const ablation: Row[] = ablated
-    .filter((x) => x.run !== baseline)
-    .map(({ run, layer }) => ({
-      run_id: run.runId,
-      layer: layer ?? "",
-      baseline_run_id: baseline?.runId ?? null,
-      net_pnl_usd: runValue(run.runId, "net_pnl_usd"),
-      pnl_usd: runValue(run.runId, "pnl_usd"),
-      brier: runValue(run.runId, "brier"),
-      ai_spend_usd: runValue(run.runId, "ai_spend_usd"),
-      trades: runValue(run.runId, "trades"),
-      // What the layer is worth: baseline minus the run without it.
-      contribution_usd:
-        baseline && runValue(baseline.runId, "net_pnl_usd") !== null && runValue(run.runId, "net_pnl_usd") !== null
-          ? (runValue(baseline.runId, "net_pnl_usd") ?? 0) - (runValue(run.runId, "net_pnl_usd") ?? 0)
-          : null,
-    }));
-  const waterfall: Row[] = [];
-  const base = baseline ? runValue(baseline.runId, "net_pnl_usd") : null;
-  if (baseline && base !== null) {
-    const layers = ablation.filter((a) => typeof a["contribution_usd"] === "number");
-    const total = layers.reduce((s, a) => s + (a["contribution_usd"] as number), 0);
-    // Start from the P&L with every listed layer removed, add each layer's worth, end at the baseline.
-    let level = base - total;
-    waterfall.push({ step: "without listed layers", start: 0, end: level, kind: "total", order: 0 });
-    layers.forEach((a, i) => {
-      const delta = a["contribution_usd"] as number;
-      waterfall.push({ step: `+ ${String(a["layer"])}`, start: level, end: level + delta, kind: delta >= 0 ? "gain" : "loss", order: i + 1 });
-      level += delta;
-    });
-    waterfall.push({ step: `baseline (${baseline.runId})`, start: 0, end: level, kind: "total", order: layers.length + 1 });
-  }
-  return { ablation, waterfall };
-}
-
 export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[]): Promise<ReportData> {
   const ids = sqlList(runs.map((r) => r.runId));
   const hasOutcomes = await tableExists(c, "outcomes");
@@ -206,7 +153,7 @@ export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[]): 
     `SELECT (sim_ts // 3600000) * 3600000 AS hour, model, task, sum(cost_nusd) / 1e9 AS spend_usd, count(*)::BIGINT AS calls
      FROM llm_calls WHERE run_id IN (${ids}) AND sim_ts IS NOT NULL GROUP BY ALL HAVING sum(cost_nusd) > 0 ORDER BY hour, model, task`,
   );
-  const { ablation, waterfall } = ablationTables(runs, board);
+  const { ablation, waterfall } = ablationTables(runs, (runId, metric) => board.find((r) => r.run_id === runId)?.values[metric] ?? null);
   const latency = await queryRows(
     c,
     `SELECT model, count(*)::BIGINT AS calls, min(latency_ms) AS min_ms, quantile_cont(latency_ms, 0.25) AS p25_ms,

@@ -136,11 +136,13 @@ describe("report.html", () => {
     }
     const ablation = embeddedJson(html, "data-ablation") as Row[];
     expect(ablation.map((a) => a["layer"]).sort()).toEqual(["cache", "filter"]);
-    expect(ablation[0]!["baseline_run_id"]).toBe(fixture.consensusRunId);
+    expect(ablation[0]!["base_run_id"]).toBe(fixture.consensusRunId);
+    // Layers are cumulative: the waterfall starts at the base run and ends at the run with every layer on.
     const waterfall = embeddedJson(html, "data-ablation-waterfall") as Row[];
-    const last = waterfall[waterfall.length - 1]!;
     const board = embeddedJson(html, "data-leaderboard") as LeaderboardRow[];
-    close(last["end"] as number, board.find((r) => r.run_id === fixture.consensusRunId)!.values["net_pnl_usd"]!);
+    const net = (id: string) => board.find((r) => r.run_id === id)!.values["net_pnl_usd"]!;
+    close(waterfall[0]!["end"] as number, net(fixture.consensusRunId));
+    close(waterfall[waterfall.length - 1]!["end"] as number, net(ablation[ablation.length - 1]!["run_id"] as string));
   });
 
   it("is self-contained: vega inlined, no network references", () => {
