@@ -12,6 +12,8 @@ import type { FitItem } from "./fitWeights.ts";
 export interface FitInput {
   /** Member names: the model id, or run:model where one model appears in several runs. */
   models: string[];
+  /** Each member's run and forecast model ("<endpoint>/<model>"), in the order of `models`. */
+  members: Array<{ name: string; runId: string; model: string }>;
   items: FitItem[];
   /** Markets dropped because a member had no forecast for them or they did not settle yes/no. */
   dropped: number;
@@ -41,6 +43,10 @@ export async function loadFitItems(c: DuckDBConnection, runIds: readonly string[
     const [runId = "", model = ""] = p.split("\u0000");
     return nameOf(runId, model);
   });
+  const members = pairs.map((p, i) => {
+    const [runId = "", model = ""] = p.split("\u0000");
+    return { name: models[i]!, runId, model };
+  });
   const index = new Map(models.map((m, i) => [m, i]));
   const byTicker = new Map<string, Array<number | undefined>>();
   for (const r of last) {
@@ -61,5 +67,5 @@ export async function loadFitItems(c: DuckDBConnection, runIds: readonly string[
     }
     items.push({ key: ticker, time: num(o, "t") ?? 0, outcome: num(o, "y") === 1 ? 1 : 0, probabilities: probs as number[] });
   }
-  return { models, items, dropped };
+  return { models, members, items, dropped };
 }
