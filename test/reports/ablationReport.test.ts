@@ -18,6 +18,7 @@ const run = (runId: string, label: string, startedAt: number, parentRunId: strin
   parentRunId,
   configJson: "{}",
   startedAt,
+  datasetName: "sample",
 });
 
 // A cumulative ablation as `tapedeck ablate` writes it: base −290.00, exact cache +12.50, semantic cache −20.75, event filter +3.25.
