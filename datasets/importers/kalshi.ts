@@ -67,7 +67,7 @@ export async function importKalshi(src: string, out: string, options: ImportKals
     const conn = writer.connection;
     let staged: StagedKalshi;
     if (layout === "csv") staged = await stageKalshiCsv(conn, src);
-    else if (layout === "snapshot") staged = await stageKalshiSnapshot(conn, src, options.orderbookTs, options.unlisted ?? "drop");
+    else if (layout === "snapshot") staged = await stageKalshiSnapshot(conn, src, options.orderbookTs, options.unlisted ?? "stub");
     else staged = await stageKalshiApi(conn, src);
     await applyFilters(conn, staged.tables, options, staged.notes);
     const relations: Partial<Record<"markets" | "trades" | "quotes" | "orderbook", string>> = {};

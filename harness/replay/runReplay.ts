@@ -48,6 +48,8 @@ export interface ReplayRequest {
   redecideFrom?: string;
   source?: ReplaySourceOptions;
   onProgress?: (p: PipelineProgress & { totalEvents: number | null }) => void;
+  /** Least wall time between progress reports (default 250 ms). */
+  progressIntervalMs?: number;
   checkpointEvery?: number;
   onCheckpoint?: (events: number) => void;
   /** Called once the run row exists (new or resumed), with its id. */
@@ -209,6 +211,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       // The run's real-money cap was reached: stop before the next decision, resumably.
       shouldStop: () => models.stopReason(),
       onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
+      ...(req.progressIntervalMs !== undefined ? { progressIntervalMs: req.progressIntervalMs } : {}),
     });
     const wallMs = performance.now() - started;
     if (result.stopped) {
