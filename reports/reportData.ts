@@ -144,11 +144,26 @@ export interface ReportScope {
 export const MARKET_BASELINE = "market";
 
 /** Net P&L and skill of each run over two varied config params: the sweep heatmap's cells. */
-function sweepHeatmap(runs: readonly SelectedRun[], board: readonly LeaderboardRow[]): Row[] {
+function sweepHeatmap(all: readonly SelectedRun[], board: readonly LeaderboardRow[]): Row[] {
+  // A sweep varies one setup: only runs of the strategy kind most runs share (over half of them) are its cells.
+  const kindOf = (r: SelectedRun) => {
+    try {
+      return String((JSON.parse(r.configJson) as { strategy?: { kind?: unknown } }).strategy?.kind ?? "");
+    } catch {
+      return "";
+    }
+  };
+  const counts = new Map<string, number>();
+  for (const r of all) counts.set(kindOf(r), (counts.get(kindOf(r)) ?? 0) + 1);
+  const dominant = [...counts].find(([, n]) => n * 2 > all.length)?.[0];
+  if (dominant === undefined) return [];
+  const runs = all.filter((r) => kindOf(r) === dominant);
+  if (runs.length < 4) return [];
   const params = varyingParams(runs)
     .map((p) => ({ p, distinct: new Set([...p.values.values()].filter((v) => v !== "absent")) }))
-    // A param only one run sets is not a sweep axis.
+    // A param only one run sets is not a sweep axis, nor is the strategy kind; axes are numeric (a sweep's grid).
     .filter((x) => [...x.p.values.values()].filter((v) => v !== "absent").length >= 4)
+    .filter((x) => !x.p.path.endsWith(".kind") && [...x.distinct].every((v) => Number.isFinite(Number(v))))
     .filter((x) => x.distinct.size >= 2 && x.distinct.size <= 12 && [...x.distinct].every((v) => !v.startsWith("{") && !v.startsWith("[")))
     .sort((a, b) => b.distinct.size - a.distinct.size || a.p.path.localeCompare(b.p.path));
   const [px, py] = params;

@@ -91,7 +91,9 @@ export function legendLabels(runs: readonly SelectedRun[]): Map<string, string> 
       const v = p.values.get(run.runId) ?? "absent";
       return v !== "absent" && v !== common;
     });
-    if (own.length > 0 && own.length <= MAX_PARAMS_IN_LABEL) label = own.map(({ p }) => `${p.short}=${show(p.values.get(run.runId)!)}`).join(" · ");
+    // A run of another strategy kind is not a variant of the others: its own label (the config name) says what it is.
+    const otherStrategy = own.some(({ p }) => p.path === "strategy.kind");
+    if (!otherStrategy && own.length > 0 && own.length <= MAX_PARAMS_IN_LABEL) label = own.map(({ p }) => `${p.short}=${show(p.values.get(run.runId)!)}`).join(" · ");
     if (run.status !== "completed") label = `${label} (${run.status})`;
     labels.set(run.runId, label);
   }

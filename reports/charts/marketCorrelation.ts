@@ -23,17 +23,12 @@ export function marketCorrelationChart(rows: readonly Row[]): ChartDef {
         mark: { type: "bar" },
         encoding: {
           y: { field: "model", type: "nominal", title: null },
-          x: { field: "correlation", type: "quantitative", title: "Pearson correlation with the market price", scale: { domain: [Math.min(0, ...rows.map((r) => Number(r["correlation"] ?? 0))), 1] } },
+          x: { field: "correlation", type: "quantitative", title: "Pearson correlation with the market price (dashed: the market itself)", scale: { domain: [Math.min(0, ...rows.map((r) => Number(r["correlation"] ?? 0))), 1] } },
           color: { condition: { test: `datum.correlation >= ${COPYING_THRESHOLD}`, value: "#6a51a3" }, value: "#6baed6" },
           tooltip: [{ field: "model" }, { field: "correlation", format: ".4f" }, { field: "forecasts" }],
         },
       },
       { mark: { type: "rule", color: "#555", strokeDash: [4, 4] }, encoding: { x: { datum: 1 } } },
-      {
-        data: { values: [{ x: 1, text: "market price" }] },
-        mark: { type: "text", align: "right", baseline: "top", dx: -4, dy: 2, color: "#555", fontSize: 11 },
-        encoding: { x: { field: "x", type: "quantitative" }, y: { value: 0 }, text: { field: "text" } },
-      },
     ],
   } as unknown as TopLevelSpec;
   return {

@@ -74,12 +74,24 @@ describe("the leaderboard of 50 runs", () => {
 });
 
 describe("legends and colours", () => {
-  it("label each sweep run by what differs, in full, and the consensus run by its kind", () => {
+  it("label each sweep run by what differs, in full, and a run of another strategy by its own label", () => {
     const labels = legendLabels(runs);
     expect(labels.get("run-001")).toBe("kellyFraction=0.1 · minEdge=0.01");
     expect(labels.get("run-049")).toBe("kellyFraction=0.75 · minEdge=0.1");
-    expect(labels.get("run-050")).toBe("kind=consensus");
+    expect(labels.get("run-050")).toBe("openrouter/deepseek-chat #50");
     expect(new Set(labels.values()).size).toBe(50);
+    // Different strategies side by side (the demo): each run keeps its name, no list of every differing field.
+    const demo = ["market", "momentum", "llm"].map((kind, i) => ({
+      runId: `d${i}`,
+      label: `demo:${kind}`,
+      kind: "replay",
+      status: "completed",
+      parentRunId: null,
+      configJson: JSON.stringify({ strategy: { kind }, filter: { minIntervalMs: 3_600_000 * (i + 1) } }),
+      startedAt: i,
+      datasetName: "sample",
+    }));
+    expect([...legendLabels(demo).values()]).toEqual(["demo:market", "demo:momentum", "demo:llm"]);
   });
 
   it("keeps 50 series distinct in colour and dash", () => {
