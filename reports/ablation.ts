@@ -74,7 +74,7 @@ export function ablationTables(runs: readonly SelectedRun[], value: AblationRunV
   const waterfall: Row[] = [];
   const start = base ? value(base.runId, "net_pnl_usd") : null;
   if (base && start !== null) {
-    waterfall.push({ step: "no layers (base run)", start: 0, end: start, kind: "total", order: 0, label: signedUsd(start).replace(/^\+/, "") });
+    waterfall.push({ step: "base run", start: 0, end: start, kind: "total", order: 0, label: signedUsd(start).replace(/^\+/, "") });
     let level = start;
     let order = 1;
     for (const a of ablation) {
