@@ -62,6 +62,8 @@ export interface PipelineOptions {
   /** Write a durable checkpoint every this many events. */
   checkpointEvery?: number;
   onProgress?: (p: PipelineProgress) => void;
+  /** Least wall time between progress reports besides every 65,536 events (default 250 ms). */
+  progressIntervalMs?: number;
   /** Called after each durable checkpoint with the number of events it covers. */
   onCheckpoint?: (events: number) => void;
   /** Stop after this many events (tests: simulate an interruption). */
@@ -154,6 +156,10 @@ export class Pipeline {
     let orders = 0;
     let nextCheckpoint = checkpointEvery;
     const progressEvery = 65_536;
+    // Also every 250 ms of wall time (looked at every 256 events): a model-bound run moves slowly in events,
+    // and a bar updated only every 65,536 events looks frozen for minutes.
+    const progressWallMs = options.progressIntervalMs ?? 250;
+    let lastProgressAt = performance.now();
 
     // ── read-ahead cursor ─────────────────────────────────────────────
     const selected: string[] = [];
@@ -285,7 +291,10 @@ export class Pipeline {
       const work = execution.onEvent(ev, e, this.state);
       if (e.kind === "settle") this.#recordOutcome(ev, e);
       ev++;
-      if ((ev & (progressEvery - 1)) === 0) options.onProgress?.({ events: ev, simTs: e.ts, forecasts, orders, inFlight });
+      if ((ev & 255) === 0 && options.onProgress && ((ev & (progressEvery - 1)) === 0 || performance.now() - lastProgressAt >= progressWallMs)) {
+        lastProgressAt = performance.now();
+        options.onProgress({ events: ev, simTs: e.ts, forecasts, orders, inFlight });
+      }
       if (checkpoint && work) return Promise.all([checkpoint, work]).then(() => undefined);
       return checkpoint ?? work ?? undefined;
     };

@@ -1,20 +1,20 @@
 /**
  * Notebook: which model forecasts best in each market category?
- * Run: npx tsx notebooks/bestModelPerCategory.ts [--db reports/tapedeck.duckdb] [-o dir]
+ * Run: npx tsx notebooks/bestModelPerCategory.ts [--db reports/tapedeck.duckdb] [--runs id,id] [-o dir] (--help explains; completed runs only by default)
  *
  * DuckDB joins every scored forecast to its market's category and outcome;
  * arquero then computes the Brier score per category and model and picks the
- * lowest per category. Pooled over every run in the DB.
+ * lowest per category. Pooled over the chosen runs (every completed run by default).
  */
 import * as aq from "arquero";
 import type { TopLevelSpec } from "vega-lite";
 import { CHART_CONFIG, type ChartDef } from "../reports/charts/chart.ts";
 import type { Row } from "../reports/query.ts";
-import { isMain, notebookOptions, readRows, writeNotebook, type NotebookOptions, type NotebookOutput } from "./notebookIo.ts";
+import { isMain, notebookMain, readRows, writeNotebook, type NotebookOptions, type NotebookOutput } from "./notebookIo.ts";
 
 export async function bestModelPerCategory(o: NotebookOptions): Promise<NotebookOutput> {
   const forecasts = await readRows(
-    o.dbPath,
+    o,
     `SELECT coalesce(o.category, 'uncategorised') AS category, f.model, f.probability AS p, CASE o.result WHEN 'yes' THEN 1 ELSE 0 END AS y
      FROM forecasts f JOIN outcomes o USING (run_id, ticker)
      WHERE NOT f.abstained AND f.probability IS NOT NULL AND o.result IN ('yes', 'no')`,
@@ -55,7 +55,4 @@ export async function bestModelPerCategory(o: NotebookOptions): Promise<Notebook
   return writeNotebook(o.outDir, "Which model is best per market category", `Pooled over every run in ${o.dbPath}.\n\n${table}`, [chart], withBest);
 }
 
-if (isMain(import.meta.url)) {
-  const out = await bestModelPerCategory(notebookOptions("best-model-per-category"));
-  process.stdout.write(`${out.markdownPath}\n`);
-}
+if (isMain(import.meta.url)) await notebookMain("best-model-per-category", "bestModelPerCategory.ts", "Which model forecasts best in each market category? Brier per category and model, pooled over the chosen runs.", bestModelPerCategory);

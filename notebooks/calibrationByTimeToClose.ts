@@ -1,6 +1,6 @@
 /**
  * Notebook: how does forecast quality change with time to close?
- * Run: npx tsx notebooks/calibrationByTimeToClose.ts [--db reports/tapedeck.duckdb] [-o dir]
+ * Run: npx tsx notebooks/calibrationByTimeToClose.ts [--db reports/tapedeck.duckdb] [--runs id,id] [-o dir] (--help explains; completed runs only by default)
  *
  * Buckets every scored forecast by hours left until its market closed and
  * computes, per model and bucket, the Brier score and the calibration gap
@@ -9,7 +9,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { CHART_CONFIG, type ChartDef } from "../reports/charts/chart.ts";
-import { isMain, notebookOptions, readRows, writeNotebook, type NotebookOptions, type NotebookOutput } from "./notebookIo.ts";
+import { isMain, notebookMain, readRows, writeNotebook, type NotebookOptions, type NotebookOutput } from "./notebookIo.ts";
 
 /** Bucket edges in hours before close; the last bucket is open-ended. */
 export const BUCKETS = [
@@ -23,7 +23,7 @@ export async function calibrationByTimeToClose(o: NotebookOptions): Promise<Note
   const cases = BUCKETS.map((b, i) => `WHEN h >= ${b.lo} AND h < ${b.hi} THEN ${i}`).join(" ");
   const labels = BUCKETS.map((b, i) => `WHEN ${i} THEN '${b.label}'`).join(" ");
   const rows = await readRows(
-    o.dbPath,
+    o,
     `WITH f AS (
        SELECT f.model, f.probability AS p, CASE o.result WHEN 'yes' THEN 1 ELSE 0 END AS y, (o.close_time - f.ts) / 3600000.0 AS h
        FROM forecasts f JOIN outcomes o USING (run_id, ticker)
@@ -56,7 +56,4 @@ export async function calibrationByTimeToClose(o: NotebookOptions): Promise<Note
   return writeNotebook(o.outDir, "How calibration changes with time to close", `Pooled over every run in ${o.dbPath}. A positive gap means the model said YES more often than YES happened.\n\n${table}`, [chart], rows);
 }
 
-if (isMain(import.meta.url)) {
-  const out = await calibrationByTimeToClose(notebookOptions("calibration-by-time-to-close"));
-  process.stdout.write(`${out.markdownPath}\n`);
-}
+if (isMain(import.meta.url)) await notebookMain("calibration-by-time-to-close", "calibrationByTimeToClose.ts", "How calibrated are forecasts by time left to the market close? Buckets of time to close per model.", calibrationByTimeToClose);

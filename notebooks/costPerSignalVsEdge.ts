@@ -1,6 +1,6 @@
 /**
  * Notebook: is a signal worth what the model charged for it?
- * Run: npx tsx notebooks/costPerSignalVsEdge.ts [--db reports/tapedeck.duckdb] [-o dir]
+ * Run: npx tsx notebooks/costPerSignalVsEdge.ts [--db reports/tapedeck.duckdb] [--runs id,id] [-o dir] (--help explains; completed runs only by default)
  *
  * Per run: AI spend per signal (a decision to trade) against the mean edge
  * the signals claimed and the realised P&L per signal. A run above the
@@ -8,11 +8,11 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { CHART_CONFIG, type ChartDef } from "../reports/charts/chart.ts";
-import { isMain, notebookOptions, readRows, writeNotebook, type NotebookOptions, type NotebookOutput } from "./notebookIo.ts";
+import { isMain, notebookMain, readRows, writeNotebook, type NotebookOptions, type NotebookOutput } from "./notebookIo.ts";
 
 export async function costPerSignalVsEdge(o: NotebookOptions): Promise<NotebookOutput> {
   const rows = await readRows(
-    o.dbPath,
+    o,
     `WITH s AS (SELECT run_id, count(*) AS signals, avg(edge) AS mean_edge FROM decisions WHERE action <> 'hold' GROUP BY run_id),
      a AS (SELECT run_id, sum(cost_nusd) AS ai_nusd FROM llm_calls WHERE run_id IS NOT NULL GROUP BY run_id),
      p AS (SELECT run_id, sum(pnl_units) AS pnl_units FROM settlements GROUP BY run_id)
@@ -46,7 +46,4 @@ export async function costPerSignalVsEdge(o: NotebookOptions): Promise<NotebookO
   return writeNotebook(o.outDir, "Cost per signal versus edge", `Every run in ${o.dbPath} that signalled at least once.\n\n${table}`, [chart], rows);
 }
 
-if (isMain(import.meta.url)) {
-  const out = await costPerSignalVsEdge(notebookOptions("cost-per-signal-vs-edge"));
-  process.stdout.write(`${out.markdownPath}\n`);
-}
+if (isMain(import.meta.url)) await notebookMain("cost-per-signal-vs-edge", "costPerSignalVsEdge.ts", "What does each run pay in AI spend per trading signal, against the edge of those signals?", costPerSignalVsEdge);

@@ -15,6 +15,7 @@
  * has no chat template. Local models cost $0; their device time is reported as gpuMs.
  */
 import { availableParallelism } from "node:os";
+import { LOCAL_ANSWER_GRAMMARS } from "./forecastGrammar.ts";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import type { ChatMessage, EmbeddingProvider, JsonSchema, Provider, ProviderRequest, ProviderResult } from "./provider.ts";
 import { ProviderError, isAbortError } from "./providerError.ts";
@@ -126,7 +127,7 @@ export class LocalModelProvider implements Provider, EmbeddingProvider {
     try {
       await sequence.clearHistory();
       const completion = new LlamaCompletion({ contextSequence: sequence });
-      const grammar = request.schema ? await grammarFor(loaded, request.schema.jsonSchema) : undefined;
+      const grammar = request.schema ? await grammarFor(loaded, request.schema.name, request.schema.jsonSchema) : undefined;
       const prompt = flatten(request.messages);
       let ttftMs: number | undefined;
       const response = await completion.generateCompletionWithMeta(prompt, {
@@ -205,12 +206,21 @@ function release(loaded: Loaded, sequence: LlamaContextSequence): void {
   else loaded.free.push(sequence);
 }
 
-function grammarFor(loaded: Loaded, schema: JsonSchema): Promise<LlamaGrammar> {
-  const key = JSON.stringify(schema);
+/**
+ * The grammar for an answer: a hand-written one where the answer has ranges
+ * a JSON-schema grammar cannot express (the forecast: probabilities in [0, 1]),
+ * else the JSON-schema grammar.
+ */
+function grammarFor(loaded: Loaded, name: string, schema: JsonSchema): Promise<LlamaGrammar> {
+  const custom = LOCAL_ANSWER_GRAMMARS[name];
+  const key = custom !== undefined ? `gbnf:${name}` : JSON.stringify(schema);
   let grammar = loaded.grammars.get(key);
   if (!grammar) {
-    // The grammar builder takes a narrower schema type than JSON Schema in general; ours are plain objects.
-    grammar = loaded.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+    grammar =
+      custom !== undefined
+        ? loaded.llama.createGrammar({ grammar: custom })
+        : // The grammar builder takes a narrower schema type than JSON Schema in general; ours are plain objects.
+          loaded.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
     loaded.grammars.set(key, grammar);
   }
   return grammar;

@@ -20,6 +20,8 @@ export const LEADERBOARD_COLUMNS: readonly MetricColumn[] = [
   { metric: "brier", heading: "Brier", scope: "model", format: "score", higherIsBetter: false },
   { metric: "log_loss", heading: "Log loss", scope: "model", format: "score", higherIsBetter: false },
   { metric: "brier_skill", heading: "Skill vs market", scope: "model", format: "score", higherIsBetter: true },
+  // The market's own Brier at this strategy's decision times: the baseline its skill is measured against.
+  { metric: "market_brier", heading: "Market Brier (same times)", scope: "model", format: "score", higherIsBetter: false },
   { metric: "ece", heading: "ECE", scope: "model", format: "score", higherIsBetter: false },
   { metric: "accuracy", heading: "Accuracy", scope: "model", format: "pct", higherIsBetter: true },
   { metric: "forecasts", heading: "Forecasts", scope: "model", format: "int", higherIsBetter: true },

@@ -11,12 +11,18 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LEADERBOARD_COLUMNS } from "./metricNames.ts";
 import { paretoFrontier } from "./pareto.ts";
+import { ablationTables } from "./ablation.ts";
+import { isFiltered, scopeSql, type MarketFilter } from "./marketFilter.ts";
+import { legendLabels, varyingParams } from "./runDifferences.ts";
 import { num, queryRows, sqlList, str, tableExists, type Row } from "./query.ts";
 import type { SelectedRun } from "./selectRuns.ts";
 
 export interface LeaderboardRow {
   run_id: string;
   label: string;
+  /** What sets this run apart from the others in the report (legends use it). */
+  legend: string;
+  dataset: string;
   model: string;
   /** Fill model and marking the run's money figures come from (selectRuns.ts). */
   execution: string | null;
@@ -35,26 +41,29 @@ export interface ReportData {
   spend: Row[];
   ablation: Row[];
   waterfall: Row[];
+  /** A metric over two varied config params (sweeps); empty when fewer than two vary. */
+  heatmap: Row[];
   latency: Row[];
   throughput: Row[];
   marketCorrelation: Row[];
 }
 
 /** Raw-row fallbacks per (run, model), one SQL query; keys are metric names. */
-function modelFallbackSql(ids: string, hasOutcomes: boolean): string {
+function modelFallbackSql(ids: string, hasOutcomes: boolean, filtered: boolean): string {
   const scored = hasOutcomes
     ? `sc AS (SELECT f.run_id, f.model, avg((f.probability - o.y) ^ 2) AS brier,
           avg(-(o.y * ln(greatest(1e-6, least(1 - 1e-6, f.probability))) + (1 - o.y) * ln(1 - greatest(1e-6, least(1 - 1e-6, f.probability))))) AS log_loss,
           1 - avg((f.probability - o.y) ^ 2) / nullif(avg((f.market_price - o.y) ^ 2), 0) AS brier_skill,
-          avg(CASE WHEN (f.probability >= 0.5) = (o.y = 1) THEN 1.0 ELSE 0.0 END) AS accuracy
+          avg(CASE WHEN (f.probability >= 0.5) = (o.y = 1) THEN 1.0 ELSE 0.0 END) AS accuracy,
+          avg((f.market_price - o.y) ^ 2) AS market_brier
         FROM forecasts f JOIN (SELECT run_id, ticker, CASE result WHEN 'yes' THEN 1 ELSE 0 END AS y FROM outcomes WHERE result IN ('yes', 'no')) o
           USING (run_id, ticker)
         WHERE f.run_id IN (${ids}) AND NOT f.abstained AND f.probability IS NOT NULL AND f.market_price IS NOT NULL GROUP BY ALL)`
-    : `sc AS (SELECT NULL::VARCHAR AS run_id, NULL::VARCHAR AS model, NULL::DOUBLE AS brier, NULL::DOUBLE AS log_loss, NULL::DOUBLE AS brier_skill, NULL::DOUBLE AS accuracy WHERE false)`;
+    : `sc AS (SELECT NULL::VARCHAR AS run_id, NULL::VARCHAR AS model, NULL::DOUBLE AS brier, NULL::DOUBLE AS log_loss, NULL::DOUBLE AS brier_skill, NULL::DOUBLE AS accuracy, NULL::DOUBLE AS market_brier WHERE false)`;
   return `
     WITH pairs AS (
       SELECT DISTINCT run_id, model FROM forecasts WHERE run_id IN (${ids})
-      UNION SELECT DISTINCT run_id, model FROM metrics WHERE run_id IN (${ids}) AND model <> '*'),
+      ${filtered ? "" : `UNION SELECT DISTINCT run_id, model FROM metrics WHERE run_id IN (${ids}) AND model <> '*'`}),
     fc AS (SELECT run_id, model, count(*) FILTER (WHERE NOT abstained) AS forecasts FROM forecasts WHERE run_id IN (${ids}) GROUP BY ALL),
     ${scored},
     calls AS (SELECT p.run_id, p.model, sum(l.cost_nusd) / 1e9 AS ai_spend_usd,
@@ -65,7 +74,7 @@ function modelFallbackSql(ids: string, hasOutcomes: boolean): string {
             / nullif(sum(l.latency_ms) FILTER (WHERE l.cache = 'miss' AND l.status = 'ok') / 1000.0, 0) AS tokens_per_s
         FROM pairs p JOIN llm_calls l ON l.run_id = p.run_id AND (l.model = p.model OR l.provider || '/' || l.model = p.model)
         GROUP BY ALL)
-    SELECT p.run_id, p.model, fc.forecasts::DOUBLE AS forecasts, sc.brier, sc.log_loss, sc.brier_skill, sc.accuracy,
+    SELECT p.run_id, p.model, fc.forecasts::DOUBLE AS forecasts, sc.brier, sc.log_loss, sc.brier_skill, sc.accuracy, sc.market_brier,
       calls.ai_spend_usd, calls.ai_spend_usd / nullif(fc.forecasts, 0) AS cost_per_forecast_usd, calls.cache_hit_rate,
       calls.latency_p50_ms, calls.latency_p95_ms, calls.tokens_per_s
     FROM pairs p LEFT JOIN fc USING (run_id, model) LEFT JOIN sc USING (run_id, model) LEFT JOIN calls USING (run_id, model)`;
@@ -85,14 +94,16 @@ function runFallbackSql(ids: string): string {
     FROM r LEFT JOIN d USING (run_id) LEFT JOIN t USING (run_id) LEFT JOIN s USING (run_id) LEFT JOIN a USING (run_id)`;
 }
 
-async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], ids: string, hasOutcomes: boolean): Promise<LeaderboardRow[]> {
-  const metricRows = await queryRows(c, `SELECT run_id, model, metric, value, lo, hi FROM metrics WHERE run_id IN (${ids}) ORDER BY run_id, model, metric`);
+async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], ids: string, hasOutcomes: boolean, filter: MarketFilter | undefined): Promise<LeaderboardRow[]> {
+  // Stored metrics cover whole runs: under a market filter every figure comes from the filtered raw rows.
+  const metricRows = isFiltered(filter) ? [] : await queryRows(c, `SELECT run_id, model, metric, value, lo, hi FROM metrics WHERE run_id IN (${ids}) ORDER BY run_id, model, metric`);
   const stored = new Map<string, Row>();
   for (const r of metricRows) stored.set(`${str(r, "run_id")}\u0000${str(r, "model")}\u0000${str(r, "metric")}`, r);
   const byModel = new Map<string, Row>();
-  for (const r of await queryRows(c, modelFallbackSql(ids, hasOutcomes))) byModel.set(`${str(r, "run_id")}\u0000${str(r, "model")}`, r);
+  for (const r of await queryRows(c, scopeSql(modelFallbackSql(ids, hasOutcomes, isFiltered(filter)), filter))) byModel.set(`${str(r, "run_id")}\u0000${str(r, "model")}`, r);
   const byRun = new Map<string, Row>();
-  for (const r of await queryRows(c, runFallbackSql(ids))) byRun.set(str(r, "run_id"), r);
+  for (const r of await queryRows(c, scopeSql(runFallbackSql(ids), filter))) byRun.set(str(r, "run_id"), r);
+  const legends = legendLabels(runs);
 
   const rows: LeaderboardRow[] = [];
   for (const run of runs) {
@@ -112,105 +123,141 @@ async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], id
         }
         values[col.metric] = v;
       }
+      // The market's Brier at these decision times, from the stored skill when the raw rows cannot give it: skill = 1 − brier / market.
+      const brier = values["brier"] ?? null;
+      const skill = values["brier_skill"] ?? null;
+      if ((values["market_brier"] ?? null) === null && brier !== null && skill !== null && skill !== 1) values["market_brier"] = brier / (1 - skill);
       const brierRow = stored.get(`${run.runId}\u0000${model}\u0000brier`) ?? (single ? stored.get(`${run.runId}\u0000*\u0000brier`) : undefined);
       // A run that did not complete is labelled so, its figures being partial.
       const label = run.status === "completed" ? run.label : `${run.label} (${run.status})`;
-      rows.push({ run_id: run.runId, label, model, execution: run.execution, brier_lo: num(brierRow, "lo"), brier_hi: num(brierRow, "hi"), values });
+      const legend = legends.get(run.runId) ?? label;
+      rows.push({ run_id: run.runId, label, legend, dataset: run.datasetName, model, execution: run.execution, brier_lo: num(brierRow, "lo"), brier_hi: num(brierRow, "hi"), values });
     }
   }
   return rows;
 }
 
-function ablationLayer(run: SelectedRun): string | null {
-  if (run.label.startsWith("ablation:")) return run.label.slice("ablation:".length);
-  try {
-    const config = JSON.parse(run.configJson) as unknown;
-    if (config && typeof config === "object" && "ablation" in config && typeof config.ablation === "string") return config.ablation;
-  } catch {
-    // A config that is not JSON has no ablation label.
-  }
-  return null;
+export interface ReportScope {
+  /** Only these markets (category / series); figures recomputed from raw rows. */
+  markets?: MarketFilter | undefined;
 }
 
-function ablationTables(runs: readonly SelectedRun[], board: readonly LeaderboardRow[]): { ablation: Row[]; waterfall: Row[] } {
-  const runValue = (runId: string, metric: string): number | null => board.find((r) => r.run_id === runId)?.values[metric] ?? null;
-  const ablated = runs.map((r) => ({ run: r, layer: ablationLayer(r) })).filter((x) => x.layer !== null);
-  if (ablated.length === 0) return { ablation: [], waterfall: [] };
-  // Baseline: a run labelled ablation:none/baseline, else the parent the ablations were derived from.
-  const baseline =
-    ablated.find((x) => x.layer === "none" || x.layer === "baseline")?.run ??
-    runs.find((r) => r.runId === ablated.find((x) => x.run.parentRunId !== null)?.run.parentRunId);
-  const ablation: Row[] = ablated
-    .filter((x) => x.run !== baseline)
-    .map(({ run, layer }) => ({
+/** The forecast "model" of the market-baseline strategy: a reference (skill 0 by definition), not a contender. */
+export const MARKET_BASELINE = "market";
+
+/** Net P&L and skill of each run over two varied config params: the sweep heatmap's cells. */
+function sweepHeatmap(all: readonly SelectedRun[], board: readonly LeaderboardRow[]): Row[] {
+  // A sweep varies one setup: only runs of the strategy kind most runs share (over half of them) are its cells.
+  const kindOf = (r: SelectedRun) => {
+    try {
+      return String((JSON.parse(r.configJson) as { strategy?: { kind?: unknown } }).strategy?.kind ?? "");
+    } catch {
+      return "";
+    }
+  };
+  const counts = new Map<string, number>();
+  for (const r of all) counts.set(kindOf(r), (counts.get(kindOf(r)) ?? 0) + 1);
+  const dominant = [...counts].find(([, n]) => n * 2 > all.length)?.[0];
+  if (dominant === undefined) return [];
+  const runs = all.filter((r) => kindOf(r) === dominant);
+  if (runs.length < 4) return [];
+  const params = varyingParams(runs)
+    .map((p) => ({ p, distinct: new Set([...p.values.values()].filter((v) => v !== "absent")) }))
+    // A param only one run sets is not a sweep axis, nor is the strategy kind; axes are numeric (a sweep's grid).
+    .filter((x) => [...x.p.values.values()].filter((v) => v !== "absent").length >= 4)
+    .filter((x) => !x.p.path.endsWith(".kind") && [...x.distinct].every((v) => Number.isFinite(Number(v))))
+    .filter((x) => x.distinct.size >= 2 && x.distinct.size <= 12 && [...x.distinct].every((v) => !v.startsWith("{") && !v.startsWith("[")))
+    .sort((a, b) => b.distinct.size - a.distinct.size || a.p.path.localeCompare(b.p.path));
+  const [px, py] = params;
+  if (!px || !py) return [];
+  const show = (v: string | undefined) => (v === undefined ? "absent" : v.startsWith('"') ? (JSON.parse(v) as string) : v);
+  // Cells need both params: a run that sets neither (a baseline beside the sweep) is left out.
+  const inSweep = runs.filter((r) => px.p.values.get(r.runId) !== "absent" && py.p.values.get(r.runId) !== "absent");
+  return inSweep.map((run) => {
+    const rows = board.filter((r) => r.run_id === run.runId);
+    const decider = rows.find((r) => r.model === "consensus") ?? rows[0];
+    const x = px.p.values.get(run.runId);
+    const y = py.p.values.get(run.runId);
+    return {
       run_id: run.runId,
-      layer: layer ?? "",
-      baseline_run_id: baseline?.runId ?? null,
-      net_pnl_usd: runValue(run.runId, "net_pnl_usd"),
-      pnl_usd: runValue(run.runId, "pnl_usd"),
-      brier: runValue(run.runId, "brier"),
-      ai_spend_usd: runValue(run.runId, "ai_spend_usd"),
-      trades: runValue(run.runId, "trades"),
-      // What the layer is worth: baseline minus the run without it.
-      contribution_usd:
-        baseline && runValue(baseline.runId, "net_pnl_usd") !== null && runValue(run.runId, "net_pnl_usd") !== null
-          ? (runValue(baseline.runId, "net_pnl_usd") ?? 0) - (runValue(run.runId, "net_pnl_usd") ?? 0)
-          : null,
-    }));
-  const waterfall: Row[] = [];
-  const base = baseline ? runValue(baseline.runId, "net_pnl_usd") : null;
-  if (baseline && base !== null) {
-    const layers = ablation.filter((a) => typeof a["contribution_usd"] === "number");
-    const total = layers.reduce((s, a) => s + (a["contribution_usd"] as number), 0);
-    // Start from the P&L with every listed layer removed, add each layer's worth, end at the baseline.
-    let level = base - total;
-    waterfall.push({ step: "without listed layers", start: 0, end: level, kind: "total", order: 0 });
-    layers.forEach((a, i) => {
-      const delta = a["contribution_usd"] as number;
-      waterfall.push({ step: `+ ${String(a["layer"])}`, start: level, end: level + delta, kind: delta >= 0 ? "gain" : "loss", order: i + 1 });
-      level += delta;
-    });
-    waterfall.push({ step: `baseline (${baseline.runId})`, start: 0, end: level, kind: "total", order: layers.length + 1 });
-  }
-  return { ablation, waterfall };
+      legend: decider?.legend ?? run.label,
+      x_param: px.p.short,
+      y_param: py.p.short,
+      x: show(x),
+      y: show(y),
+      // Numeric params sort as numbers: the axis order is the sweep's order.
+      x_order: x !== undefined && Number.isFinite(Number(x)) ? Number(x) : null,
+      y_order: y !== undefined && Number.isFinite(Number(y)) ? Number(y) : null,
+      net_pnl_usd: decider?.values["net_pnl_usd"] ?? null,
+      brier_skill: decider?.values["brier_skill"] ?? null,
+    };
+  });
 }
 
-export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[]): Promise<ReportData> {
+export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[], scope: ReportScope = {}): Promise<ReportData> {
+  const filter = scope.markets;
+  const q = (sql: string) => queryRows(c, scopeSql(sql, filter));
   const ids = sqlList(runs.map((r) => r.runId));
   const hasOutcomes = await tableExists(c, "outcomes");
-  const board = await leaderboard(c, runs, ids, hasOutcomes);
+  const board = await leaderboard(c, runs, ids, hasOutcomes, filter);
+  const legendOf = new Map(board.map((r) => [r.run_id, r.legend]));
 
-  const reliability = await queryRows(
-    c,
-    `SELECT model, bin, sum(n)::BIGINT AS n, sum(n * mean_forecast) / sum(n) AS mean_forecast, sum(n * observed_rate) / sum(n) AS observed_rate
-     FROM calibration_bins WHERE run_id IN (${ids}) AND model <> '*' AND n > 0 GROUP BY model, bin ORDER BY model, bin`,
-  );
-  const equity = await queryRows(
-    c,
-    `SELECT e.run_id, coalesce(r.label, e.run_id) AS label, e.ts, e.equity_units / 1e4 AS equity_usd,
-       e.equity_units / 1e4 - e.ai_spend_nusd / 1e9 AS net_equity_usd
-     FROM equity e JOIN runs r USING (run_id) WHERE e.run_id IN (${ids}) ORDER BY e.run_id, e.ts`,
-  );
+  // Stored calibration bins cover whole runs; under a market filter they are rebuilt from the filtered forecasts.
+  const reliability = isFiltered(filter)
+    ? await q(
+        `SELECT f.model, least(9, floor(f.probability * 10))::INTEGER AS bin, count(*)::BIGINT AS n, avg(f.probability) AS mean_forecast,
+           avg(CASE o.result WHEN 'yes' THEN 1.0 ELSE 0.0 END) AS observed_rate
+         FROM forecasts f JOIN outcomes o USING (run_id, ticker)
+         WHERE f.run_id IN (${ids}) AND NOT f.abstained AND f.probability IS NOT NULL AND o.result IN ('yes', 'no') GROUP BY ALL ORDER BY f.model, bin`,
+      )
+    : await queryRows(
+        c,
+        `SELECT model, bin, sum(n)::BIGINT AS n, sum(n * mean_forecast) / sum(n) AS mean_forecast, sum(n * observed_rate) / sum(n) AS observed_rate
+         FROM calibration_bins WHERE run_id IN (${ids}) AND model <> '*' AND n > 0 GROUP BY model, bin ORDER BY model, bin`,
+      );
+  // Equity is the whole book's: not shown for a subset of markets.
+  const equity = isFiltered(filter)
+    ? []
+    : (
+        await queryRows(
+          c,
+          `SELECT e.run_id, coalesce(r.label, e.run_id) AS label, e.ts, e.equity_units / 1e4 AS equity_usd,
+             e.equity_units / 1e4 - e.ai_spend_nusd / 1e9 AS net_equity_usd
+           FROM equity e JOIN runs r USING (run_id) WHERE e.run_id IN (${ids}) ORDER BY e.run_id, e.ts`,
+        )
+      ).map((r) => ({ ...r, label: legendOf.get(str(r, "run_id")) ?? str(r, "label") }));
+  const modelsPerRun = new Map<string, number>();
+  for (const r of board) modelsPerRun.set(r.run_id, (modelsPerRun.get(r.run_id) ?? 0) + 1);
   const points = board
-    .map((r) => ({
-      run_id: r.run_id,
-      model: r.model,
-      series: `${r.label} · ${r.model}`,
-      cost: r.values["cost_per_forecast_usd"] ?? Number.NaN,
-      skill: r.values["brier_skill"] ?? Number.NaN,
-    }))
+    .filter((r) => r.model !== MARKET_BASELINE)
+    .map((r) => {
+      const cost = r.values["cost_per_forecast_usd"] ?? Number.NaN;
+      const hits = r.values["cache_hit_rate"] ?? 0;
+      // Paid cost is what the provider billed; a cached answer cost nothing now but was paid for once. Estimated
+      // uncached cost: the paid cost per provider call spread over every call (hits included).
+      const uncached = hits > 0 && hits < 1 && Number.isFinite(cost) ? cost / (1 - hits) : null;
+      const basis = cost > 0 ? (hits > 0 ? "paid, part cached" : "paid") : hits > 0 ? "cached (paid earlier)" : "free (local model or rule)";
+      return {
+        run_id: r.run_id,
+        model: r.model,
+        series: (modelsPerRun.get(r.run_id) ?? 1) > 1 ? `${r.legend} · ${r.model}` : r.legend,
+        cost,
+        skill: r.values["brier_skill"] ?? Number.NaN,
+        cache_hit_rate: hits,
+        uncached_cost: uncached,
+        basis,
+      };
+    })
     .filter((p) => Number.isFinite(p.cost) && Number.isFinite(p.skill));
   const frontier = new Set(paretoFrontier(points));
   const costSkill: Row[] = points.map((p) => ({ ...p, frontier: frontier.has(p) }));
 
-  const spend = await queryRows(
-    c,
+  const spend = await q(
     `SELECT (sim_ts // 3600000) * 3600000 AS hour, model, task, sum(cost_nusd) / 1e9 AS spend_usd, count(*)::BIGINT AS calls
      FROM llm_calls WHERE run_id IN (${ids}) AND sim_ts IS NOT NULL GROUP BY ALL HAVING sum(cost_nusd) > 0 ORDER BY hour, model, task`,
   );
-  const { ablation, waterfall } = ablationTables(runs, board);
-  const latency = await queryRows(
-    c,
+  const { ablation, waterfall } = ablationTables(runs, (runId, metric) => board.find((r) => r.run_id === runId)?.values[metric] ?? null);
+  const latency = await q(
     `SELECT model, count(*)::BIGINT AS calls, min(latency_ms) AS min_ms, quantile_cont(latency_ms, 0.25) AS p25_ms,
        quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.75) AS p75_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
        max(latency_ms) AS max_ms
@@ -221,11 +268,12 @@ export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[]): 
     `SELECT name, coalesce(device, '?') AS device, arg_max(value, ts) AS tokens_per_s
      FROM benchmarks WHERE metric = 'tokens_per_s' GROUP BY ALL ORDER BY name, device`,
   );
-  const marketCorrelation = await queryRows(
-    c,
+  // The market baseline correlates 1 with itself by construction: it is drawn as the reference, not as a bar.
+  const marketCorrelation = await q(
     `SELECT model, corr(probability, market_price) AS correlation, count(*)::BIGINT AS forecasts
-     FROM forecasts WHERE run_id IN (${ids}) AND NOT abstained AND probability IS NOT NULL AND market_price IS NOT NULL
+     FROM forecasts WHERE run_id IN (${ids}) AND NOT abstained AND probability IS NOT NULL AND market_price IS NOT NULL AND model <> '${MARKET_BASELINE}'
      GROUP BY model HAVING count(*) >= 3 ORDER BY model`,
   );
-  return { runs, leaderboard: board, reliability, equity, costSkill, spend, ablation, waterfall, latency, throughput, marketCorrelation };
+  const heatmap = sweepHeatmap(runs, board);
+  return { runs, leaderboard: board, reliability, equity, costSkill, spend, ablation, waterfall, heatmap, latency, throughput, marketCorrelation };
 }

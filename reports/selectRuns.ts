@@ -5,6 +5,10 @@ import { queryRows, sqlList, str } from "./query.ts";
 export interface RunSelection {
   runIds?: readonly string[] | undefined;
   last?: number | undefined;
+  /** Only runs on this dataset (runs.dataset_name). */
+  dataset?: string | undefined;
+  /** Runs on different datasets are not comparable: refused unless this is set. */
+  mixDatasets?: boolean | undefined;
 }
 
 export interface SelectedRun {
@@ -17,6 +21,8 @@ export interface SelectedRun {
   startedAt: number;
   /** How the run filled orders and valued open positions, e.g. "print-maker; marked to bid" (null for runs stored before it was recorded). */
   execution: string | null;
+  /** The dataset the run replayed ("" when not recorded). */
+  datasetName: string;
 }
 
 export class RunSelectionError extends Error {
@@ -27,19 +33,32 @@ export class RunSelectionError extends Error {
 }
 
 export async function selectRuns(connection: DuckDBConnection, selection: RunSelection): Promise<SelectedRun[]> {
-  let where = "";
-  if (selection.runIds && selection.runIds.length > 0) where = `WHERE run_id IN (${sqlList(selection.runIds)})`;
+  const conditions: string[] = [];
+  if (selection.runIds && selection.runIds.length > 0) conditions.push(`run_id IN (${sqlList(selection.runIds)})`);
+  if (selection.dataset !== undefined) conditions.push(`dataset_name = ${sqlList([selection.dataset])}`);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   const limit = selection.last !== undefined ? `LIMIT ${Math.max(0, Math.floor(selection.last))}` : "";
   // Last N by start time, then shown oldest first so tables read in run order.
   const rows = await queryRows(
     connection,
-    `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at, fill_model, marking
+    `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at, fill_model, marking, coalesce(dataset_name, '') AS dataset_name
        FROM runs ${where} ORDER BY started_at DESC, run_id DESC ${limit}) ORDER BY started_at, run_id`,
   );
   if (selection.runIds && selection.runIds.length > 0) {
     const found = new Set(rows.map((r) => str(r, "run_id")));
     const missing = selection.runIds.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new RunSelectionError(`no such run in the results DB: ${missing.join(", ")}`);
+    if (missing.length > 0) {
+      const other = selection.dataset !== undefined ? ` on dataset ${selection.dataset}` : "";
+      throw new RunSelectionError(`no such run in the results DB${other}: ${missing.join(", ")}`);
+    }
+  }
+  if (!selection.mixDatasets) {
+    const byDataset = new Map<string, number>();
+    for (const r of rows) byDataset.set(str(r, "dataset_name"), (byDataset.get(str(r, "dataset_name")) ?? 0) + 1);
+    if (byDataset.size > 1) {
+      const list = [...byDataset].map(([name, n]) => `${name || "(unrecorded)"}: ${n} run${n === 1 ? "" : "s"}`).join(", ");
+      throw new RunSelectionError(`the selected runs replayed ${byDataset.size} different datasets (${list}); their figures are not comparable. Pick one with --dataset <name>, or pass --mix-datasets`);
+    }
   }
   return rows.map((r) => ({
     runId: str(r, "run_id"),
@@ -50,6 +69,7 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
     configJson: str(r, "config_json"),
     startedAt: Number(r["started_at"] ?? 0),
     execution: executionLabel(r["fill_model"], r["marking"]),
+    datasetName: str(r, "dataset_name"),
   }));
 }
 

@@ -16,6 +16,7 @@ import { MomentumParams } from "./momentum.ts";
 import { routerConfigSchema } from "../harness/router/routerConfig.ts";
 import { FilterConfig } from "../harness/filter/filterConfig.ts";
 import { cacheConfigSchema } from "../harness/cache/cacheConfig.ts";
+import { checkKeyPath, unknownKeyErrors } from "./configKeys.ts";
 
 const PromptFields = {
   /** Prompt template version (strategies/prompts). */
@@ -64,7 +65,7 @@ export const MetricsConfig = z
 
 const RouterConfigField = z.union([z.string().min(1), z.record(z.string(), z.unknown())]).superRefine((value, ctx) => {
   if (typeof value === "string") return;
-  const parsed = routerConfigSchema.safeParse(value);
+  const parsed = routerConfigSchema.safeParse(value, { error: unknownKeyErrors });
   if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 
@@ -119,12 +120,17 @@ export class ConfigError extends Error {
 
 /** Parse a config object; the error names the first bad field with its path. */
 export function parseRunConfig(input: unknown, where = "config"): RunConfig {
-  const parsed = RunConfig.safeParse(input);
+  const parsed = RunConfig.safeParse(input, { error: unknownKeyErrors });
   if (!parsed.success) {
     const lines = parsed.error.issues.slice(0, 5).map((i) => `${where}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new ConfigError(lines.join("\n"));
   }
   return parsed.data;
+}
+
+/** Why a dotted key (`sweep --vary risk.kellyFraction=…`) names no field of the run config, or null when it does. */
+export function checkRunConfigKey(path: readonly string[]): string | null {
+  return checkKeyPath(RunConfig, path, new Map([["router", routerConfigSchema]]));
 }
 
 export function loadRunConfig(path: string): RunConfig {

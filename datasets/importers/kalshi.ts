@@ -81,7 +81,7 @@ export async function importKalshi(src: string, out: string, options: ImportKals
     const conn = writer.connection;
     let staged: StagedKalshi;
     if (layout === "csv") staged = await stageKalshiCsv(conn, src, options.scheduledCloseFrom);
-    else if (layout === "snapshot") staged = await stageKalshiSnapshot(conn, src, options.orderbookTs, options.unlisted ?? "drop", options.scheduledCloseFrom);
+    else if (layout === "snapshot") staged = await stageKalshiSnapshot(conn, src, options.orderbookTs, options.unlisted ?? "stub", options.scheduledCloseFrom);
     else staged = await stageKalshiApi(conn, src, options.scheduledCloseFrom);
     await refuseNoMarkets(conn, staged);
     await applyFilters(conn, staged.tables, options, staged.notes);

@@ -5,9 +5,10 @@
  *   event_data.json       [event]  (title, category, series of each event)
  *   market_history.json   [{TICKER: [{_ts, _yes_bid, _yes_ask, _yes_price, _volume, _open_interest}, …]}]
  *   orderbook_data.json   [{TICKER: {_yes: [[¢, qty]], _no: [[¢, qty]]}}]  (no time: taken once)
- * Quote and book rows for tickers missing from market_data.json are dropped
- * (counted in the manifest notes) unless `unlisted: "stub"` makes placeholder
- * markets for them (no result; open/close = first/last time seen).
+ * Quote and book rows for tickers missing from market_data.json are kept by
+ * default under placeholder markets (no result; open/close = first/last time
+ * seen), said in the manifest notes; `unlisted: "drop"` drops them instead
+ * (issue 13: dropping by default lost 1,965 quotes and 100 books silently).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -31,7 +32,7 @@ export async function stageKalshiSnapshot(
   conn: DuckDBConnection,
   src: string,
   orderbookTs?: number,
-  unlisted: "drop" | "stub" = "drop",
+  unlisted: "drop" | "stub" = "stub",
   scheduledCloseFrom?: string,
 ): Promise<StagedKalshi> {
   const notes: string[] = ["Old API field names: leading underscores stripped, integer cents → dollars, epoch seconds → ms."];
@@ -90,10 +91,10 @@ export async function stageKalshiSnapshot(
       await conn.run(`INSERT INTO n_markets SELECT 'stub' AS _file, 0 AS _row, ticker, regexp_replace(ticker, '-[^-]*$', ''), split_part(ticker, '-', 1),
           ticker, NULL, NULL, NULL, NULL, min(ts), max(ts), NULL, NULL, NULL
         FROM n_${t} q WHERE NOT EXISTS (SELECT 1 FROM n_markets m WHERE m.ticker = q.ticker) GROUP BY ticker`);
-      notes.push(`${t}: ${missing} rows for tickers absent from market_data.json got placeholder markets (no result, title = ticker).`);
+      notes.push(`${t}: ${missing} rows for tickers absent from market_data.json kept under placeholder markets (no result, title = ticker); --unlisted drop drops them.`);
     } else {
       await conn.run(`DELETE FROM n_${t} WHERE NOT EXISTS (SELECT 1 FROM n_markets m WHERE m.ticker = n_${t}.ticker)`);
-      notes.push(`${t}: dropped ${missing} rows whose ticker is absent from market_data.json.`);
+      notes.push(`${t}: dropped ${missing} rows whose ticker is absent from market_data.json (--unlisted drop).`);
     }
   }
   return { tables, inputs, notes };

@@ -16,6 +16,7 @@ interface AblateArgs {
   markets?: number;
   db: string;
   json: boolean;
+  progress: boolean;
 }
 
 export const ablateCommand: CommandModule<object, AblateArgs> = {
@@ -28,7 +29,8 @@ export const ablateCommand: CommandModule<object, AblateArgs> = {
       .option("steps", { type: "string", array: true, choices: [...ABLATION_STEPS], describe: "Only these steps (none is always first)" })
       .option("markets", { type: "number", describe: "Only the first N markets of the dataset (by ticker), for a quick look" })
       .options(dbOption)
-      .option("json", { type: "boolean", default: false }) as never,
+      .option("json", { type: "boolean", default: false, describe: "Print the table as JSON (for scripts); no progress bar" })
+      .option("progress", { type: "boolean", default: true, describe: "Show a progress bar per step on a terminal" }) as never,
   handler: async (args) => {
     let config;
     try {
@@ -61,7 +63,8 @@ export const ablateCommand: CommandModule<object, AblateArgs> = {
         onProgress: (step, events, total) => {
           if (step !== current) {
             bar.stop();
-            bar = replayProgressBar(!args.json, step.padEnd(14));
+            // One bar per step, numbered: the steps are separate replays, each from 0 to 100%.
+            bar = replayProgressBar(args.progress && !args.json, `[${steps.indexOf(step) + 1}/${steps.length}] ${step.padEnd(14)}`);
             current = step;
           }
           bar.update({ events, simTs: 0, totalEvents: total, forecasts: 0, orders: 0 });

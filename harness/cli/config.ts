@@ -3,6 +3,8 @@ import { writeFileSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError, configHash, loadRunConfig, runConfigJsonSchema } from "../../strategies/runConfig.ts";
 import { CliError } from "./cliError.ts";
+import { resolveTrainingCutoffs } from "../../strategies/modelCutoffs.ts";
+import { resolveRouterConfig } from "../replay/modelStack.ts";
 
 export const SCHEMA_PATH = "strategies/configs/run-config.schema.json";
 
@@ -24,10 +26,14 @@ const checkCommand: CommandModule<object, { file: string; json: boolean }> = {
   handler: (args) => {
     try {
       const config = loadRunConfig(args.file);
+      const { warnings } = resolveTrainingCutoffs(config.models, Object.keys(config.models).length > 0 ? resolveRouterConfig(config) : undefined);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const hash = configHash(config);
       process.stdout.write(args.json ? `${JSON.stringify({ hash, config }, null, 2)}\n` : `${args.file}: valid, config hash ${hash}\n`);
     } catch (error) {
       if (error instanceof ConfigError) throw new CliError(error.message, 2);
+      // A router file that cannot be read is the config's problem too.
+      if (error instanceof Error && !(error instanceof CliError)) throw new CliError(error.message, 2);
       throw error;
     }
   },

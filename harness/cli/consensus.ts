@@ -10,6 +10,8 @@ import type { CommandModule } from "yargs";
 import { openDb } from "../db/duckdb.ts";
 import { DEFAULT_FIT_OPTIONS, fitWeightsWalkForward, type FitLoss, type FitResult } from "../consensus/fitWeights.ts";
 import { loadFitItems } from "../consensus/loadFitItems.ts";
+import { fittedRouter, FittedRouterError, type FittedRouter } from "../consensus/fittedRouter.ts";
+import { fitWarnings } from "../consensus/fitWarnings.ts";
 import type { PoolKind } from "../consensus/pools.ts";
 import { queryRows, str } from "../../reports/query.ts";
 import { CliError } from "./cliError.ts";
@@ -34,6 +36,8 @@ export function fittedConfig(
   runIds: readonly string[],
   /** Router task of each member model (from a consensus run's member rows); a model without one is named as its own task. */
   taskOf: ReadonlyMap<string, string> = new Map(),
+  /** Every member's endpoint, route and price (fittedRouter): replaces the base config's router and `models`. */
+  routed?: FittedRouter,
 ): Record<string, unknown> {
   let base: Record<string, unknown> = {};
   try {
@@ -43,15 +47,17 @@ export function fittedConfig(
     // A run without a JSON config: start from an empty one.
   }
   const { ablation: _ablation, ...rest } = base;
+  const tasks = routed?.taskOf ?? taskOf;
   return {
     ...rest,
+    ...(routed ? { router: routed.router, models: routed.models } : {}),
     name: `${typeof base["name"] === "string" ? base["name"] : "run"}-consensus-fit`,
     description: `Consensus weights fitted walk-forward (${fit.pool} pool, ${fit.loss}) on runs ${runIds.join(", ")}`,
     strategy: {
       kind: "consensus",
       pool: fit.pool,
       extremize: Number(fit.final.extremize.toFixed(4)),
-      members: fit.models.map((model, i) => ({ task: taskOf.get(model) ?? model, weight: Number((fit.final.weights[i] ?? 0).toFixed(6)) })),
+      members: fit.models.map((model, i) => ({ task: tasks.get(model) ?? model, weight: Number((fit.final.weights[i] ?? 0).toFixed(6)) })),
     },
   };
 }
@@ -77,6 +83,7 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
     let base = "{}";
     let dropped: number;
     const taskOf = new Map<string, string>();
+    let routed: FittedRouter;
     try {
       const input = await loadFitItems(db.connection, args.runs);
       if (input.models.length < 2) throw new CliError(`runs ${args.runs.join(", ")} hold ${input.models.length} model(s); a consensus needs at least 2`);
@@ -94,20 +101,27 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
         args.runs,
       );
       for (const r of agents) taskOf.set(str(r, "model"), str(r, "agent").slice(str(r, "agent").indexOf(":") + 1));
+      // Members may come from different runs: the fitted config carries each one's endpoint, route and price.
+      const configs = await queryRows(db.connection, `SELECT run_id, config_json FROM runs WHERE run_id IN (${args.runs.map(() => "?").join(", ")})`, args.runs);
+      try {
+        routed = fittedRouter(input.members, new Map(configs.map((r) => [str(r, "run_id"), str(r, "config_json")])));
+      } catch (error) {
+        if (error instanceof FittedRouterError) throw new CliError(`consensus --fit: ${error.message}`, 2);
+        throw error;
+      }
     } finally {
       db.close();
     }
     const out = args.out ?? "strategies/configs/consensus-fit.json";
     mkdirSync(dirname(out), { recursive: true });
-    const missing = fit.models.filter((m) => !taskOf.has(m));
-    if (missing.length > 0) {
-      process.stderr.write(`note: ${missing.join(", ")} did not run as consensus members; the config names each as its own router task, so add routes for them\n`);
-    }
-    writeFileSync(out, `${JSON.stringify(fittedConfig(base, fit, args.runs, taskOf), null, 2)}\n`);
+    writeFileSync(out, `${JSON.stringify(fittedConfig(base, fit, args.runs, taskOf, routed), null, 2)}\n`);
+    // Say so when the fit does not pay out of sample: a user should not adopt weights that lose to the simple choices.
+    const warnings = fitWarnings(fit);
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     const fitPath = out.replace(/\.json$/, "") + ".fit.json";
     writeFileSync(fitPath, `${JSON.stringify({ runs: args.runs, dropped, ...fit }, null, 2)}\n`);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(fit, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...fit, warnings }, null, 2)}\n`);
       return;
     }
     const oos = fit.outOfSample;

@@ -18,14 +18,19 @@ function summary(out: string, m: Manifest, seconds: number): string {
   const entries = Object.entries(m.tables).flatMap(([t, e]) => (e ? [[t, e.rows] as const] : []));
   const rows = entries.map(([t, n]) => `${t} ${n.toLocaleString("en-US")}`).join(", ");
   const total = entries.reduce((a, [, n]) => a + n, 0);
-  return `wrote ${out}: ${rows} (${Math.round(total / Math.max(seconds, 1e-9)).toLocaleString("en-US")} rows/s in ${seconds.toFixed(2)} s)\n`;
+  const notes = m.source.notes.map((n) => `  note: ${n}\n`).join("");
+  return `wrote ${out}: ${rows} (${Math.round(total / Math.max(seconds, 1e-9)).toLocaleString("en-US")} rows/s in ${seconds.toFixed(2)} s)\n${notes}`;
 }
 
-async function run(out: string, body: () => Promise<Manifest>): Promise<void> {
+async function run(out: string, body: () => Promise<Manifest>, json = false): Promise<void> {
   const started = performance.now();
   try {
     const manifest = await body();
-    process.stdout.write(summary(out, manifest, (performance.now() - started) / 1000));
+    const seconds = (performance.now() - started) / 1000;
+    if (json) {
+      const tables = Object.fromEntries(Object.entries(manifest.tables).flatMap(([t, e]) => (e ? [[t, e.rows] as const] : [])));
+      process.stdout.write(`${JSON.stringify({ out, name: manifest.name, tables, seconds: Number(seconds.toFixed(3)), notes: manifest.source.notes }, null, 2)}\n`);
+    } else process.stdout.write(summary(out, manifest, seconds));
   } catch (error) {
     if (error instanceof InputError || error instanceof DatasetValidationError || error instanceof ManifestError) throw new CliError(error.message, 1);
     if (error instanceof Error && !(error instanceof TypeError)) throw new CliError(error.message.split("\n")[0] ?? error.message, 1);
@@ -47,6 +52,7 @@ interface ImportArgs {
   from?: string;
   to?: string;
   tickers?: string;
+  json?: boolean;
 }
 
 function parseTime(value: string | undefined, flag: string): number | undefined {
@@ -66,6 +72,7 @@ export const importCommand: CommandModule<object, object> = {
   describe: "Convert recorded data (Kalshi API dumps and CSV recordings, news headlines, ForecastBench) into a validated dataset",
   builder: (y) =>
     y
+      .option("json", { type: "boolean", default: false, describe: "Print what was written (tables, rows, notes) as JSON" })
       .command<ImportArgs>(
         "kalshi <src>",
         "Kalshi recording folder: markets CSV + trades/*.csv, saved REST responses (markets*/trades*/candlesticks*/orderbook*.json[l]), or the old snapshot layout (market_data.json …)",
@@ -79,14 +86,18 @@ export const importCommand: CommandModule<object, object> = {
             .option("from", { type: "string", describe: "keep trades/quotes/books/news at or after this time (ISO or epoch ms)" })
             .option("to", { type: "string", describe: "keep trades/quotes/books/news before this time (ISO or epoch ms)" })
             .option("orderbook-ts", { type: "string", describe: "snapshot layout: time the order books were taken (default: last market_history time)" })
-            .option("unlisted", { choices: ["drop", "stub"] as const, default: "drop" as const, describe: "snapshot layout: rows for tickers absent from market_data.json" })
+            .option("unlisted", {
+              choices: ["drop", "stub"] as const,
+              default: "stub" as const,
+              describe: "snapshot layout: rows for tickers absent from market_data.json: kept under placeholder markets (stub, default) or dropped",
+            })
             .option("scheduled-close-from", {
               type: "string",
               describe:
                 "markets field to show strategies as the close time, when the input has no scheduled close (expected_expiration_time, latest_expiration_time, or close_time of a still-open market); you vouch it was known in advance. Without one, a recording that holds only the actual close gives strategies no close time",
             }),
         async (a) => {
-          const options: ImportKalshiOptions = { unlisted: a.unlisted ?? "drop" };
+          const options: ImportKalshiOptions = { unlisted: a.unlisted ?? "stub" };
           if (a.name !== undefined) options.name = a.name;
           if (a.tickers !== undefined) options.tickers = await parseTickers(a.tickers);
           const from = parseTime(a.from, "from");
@@ -103,7 +114,7 @@ export const importCommand: CommandModule<object, object> = {
             if (from !== undefined) newsOptions.from = from;
             if (to !== undefined) newsOptions.to = to;
             return importNews(a.news, a.out, newsOptions);
-          });
+          }, a.json);
         },
       )
       .command<ImportArgs>(
@@ -125,7 +136,7 @@ export const importCommand: CommandModule<object, object> = {
           if (to !== undefined) options.to = to;
           if (a.into !== undefined) options.into = a.into;
           if (a.name !== undefined) options.name = a.name;
-          await run(a.out, () => importNews(a.src ?? "", a.out, options));
+          await run(a.out, () => importNews(a.src ?? "", a.out, options), a.json);
         },
       )
       .command<ImportArgs>(
@@ -138,7 +149,7 @@ export const importCommand: CommandModule<object, object> = {
             .option("out", { alias: "o", type: "string", demandOption: true })
             .option("name", { type: "string" }),
         async (a) => {
-          await run(a.out, () => importForecastBench(a.questions ?? "", a.resolutions ?? "", a.out, a.name === undefined ? {} : { name: a.name }));
+          await run(a.out, () => importForecastBench(a.questions ?? "", a.resolutions ?? "", a.out, a.name === undefined ? {} : { name: a.name }), a.json);
         },
       )
       .demandCommand(1, "Name what to import: kalshi, news or forecastbench."),

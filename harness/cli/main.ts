@@ -6,6 +6,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands.ts";
 import { CliError } from "./cliError.ts";
+import { codeVersion } from "../replay/codeVersion.ts";
 
 export async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)
@@ -20,7 +21,8 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .help()
     .alias("h", "help")
-    .version(false)
+    // `tapedeck --version`: the package version and the commit it runs from (what runs record as code_version).
+    .version(codeVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .epilogue("Docs: README.md. Results go to reports/tapedeck.duckdb unless --db says otherwise.")
     .fail((msg, err) => {

@@ -18,6 +18,7 @@ interface SweepArgs {
   concurrency?: number;
   db: string;
   json: boolean;
+  progress: boolean;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -30,7 +31,8 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option("vary", { type: "string", array: true, demandOption: true, describe: "key=v1,v2,… with a dotted key into the config (repeat for a grid)" })
       .option("concurrency", { type: "number", describe: "Runs at once (default: the number of cores)" })
       .options(dbOption)
-      .option("json", { type: "boolean", default: false })
+      .option("json", { type: "boolean", default: false, describe: "Print the variants as JSON (for scripts); no progress bar" })
+      .option("progress", { type: "boolean", default: true, describe: "Show a progress bar on a terminal" })
       .example("$0 sweep -c strategies/configs/momentum.json -d datasets/sample --vary risk.kellyFraction=0.1,0.25 --vary risk.minEdge=0.01,0.03", "4 sizing variants, one set of forecasts") as never,
   handler: async (args) => {
     let plan;
@@ -45,7 +47,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       throw new CliError(error.message, 2);
     });
     const db = await DuckDbStore.open(args.db);
-    const bar = !args.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `sweep [{bar}] {percentage}% | {value}/{total} events over ${plan.length} variants | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    const bar = args.progress && !args.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `sweep [{bar}] {percentage}% | {value}/{total} events over ${plan.length} variants | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     bar?.start((described.events ?? 0) * plan.length, 0);
     let outcome;
     try {

@@ -22,6 +22,8 @@ import type { FitItem } from "./fitWeights.ts";
 export interface FitInput {
   /** Member names: the model id, or run:model where one model appears in several runs. */
   models: string[];
+  /** Each member's run and forecast model ("<endpoint>/<model>"), in the order of `models`. */
+  members: Array<{ name: string; runId: string; model: string }>;
   items: FitItem[];
   /** Decisions dropped because a member had not forecast the market by then (settled markets only). */
   dropped: number;
@@ -63,6 +65,7 @@ export async function loadFitItems(c: DuckDBConnection, runIds: readonly string[
   for (const r of pairRows) modelCount.set(str(r, "model"), (modelCount.get(str(r, "model")) ?? 0) + 1);
   const nameOf = (runId: string, model: string) => ((modelCount.get(model) ?? 0) > 1 ? `${runId}:${model}` : model);
   const models = pairRows.map((r) => nameOf(str(r, "run_id"), str(r, "model")));
+  const members = pairRows.map((r, i) => ({ name: models[i]!, runId: str(r, "run_id"), model: str(r, "model") }));
   const index = new Map(pairs.map((p, i) => [p, i]));
 
   // Rows come ordered by decision (ts, ticker): group them, in that order.
@@ -82,5 +85,5 @@ export async function loadFitItems(c: DuckDBConnection, runIds: readonly string[
     if (d.probs.some((p) => p === undefined)) dropped++;
     else items.push({ key, time: d.ts, known: d.known, outcome: d.y === 1 ? 1 : 0, probabilities: d.probs as number[] });
   }
-  return { models, items, dropped, decisionTimes: fromConsensus ? "consensus" : "members" };
+  return { models, members, items, dropped, decisionTimes: fromConsensus ? "consensus" : "members" };
 }

@@ -32,7 +32,8 @@ import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
 import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
-import { buildModelStack, NO_MODELS, type SharedModels } from "./modelStack.ts";
+import { buildModelStack, NO_MODELS, resolveRouterConfig, type SharedModels } from "./modelStack.ts";
+import { resolveTrainingCutoffs } from "../../strategies/modelCutoffs.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
 import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
@@ -50,10 +51,14 @@ export interface ReplayRequest {
   redecideFrom?: string;
   source?: ReplaySourceOptions;
   onProgress?: (p: PipelineProgress & { totalEvents: number | null }) => void;
+  /** Least wall time between progress reports (default 250 ms). */
+  progressIntervalMs?: number;
   checkpointEvery?: number;
   onCheckpoint?: (events: number) => void;
   /** Called once the run row exists (new or resumed), with its id. */
   onStart?: (runId: string) => void;
+  /** Config warnings (a `models` key matched by model name); printed to stderr when absent. */
+  onWarning?: (message: string) => void;
   /** Tests: stop after this many events, leaving the run unfinished as a crash would. */
   stopAfter?: number;
   /** Real money (dollars) this process may spend on model calls: replaces the config's budget.runUsd, e.g. raised to resume a run that stopped at it. */
@@ -139,6 +144,15 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const started = performance.now();
   const { config } = req;
   if (req.models && req.resumeRunId !== undefined) throw new ConfigError(`run ${req.resumeRunId}: a resumed run builds its own model stack; it cannot use a shared one`);
+  // Checked before the run starts: a `models` key that names no routed model would mark no forecast as contaminated.
+  const trainingCutoffs = (() => {
+    try {
+      return resolveTrainingCutoffs(config.models, Object.keys(config.models).length > 0 ? resolveRouterConfig(config) : undefined);
+    } catch (error) {
+      throw error instanceof ConfigError ? error : new ConfigError(error instanceof Error ? error.message : String(error));
+    }
+  })();
+  for (const w of trainingCutoffs.warnings) (req.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(w);
   const source = await ReplaySource.open(req.datasetDir, req.source);
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
@@ -226,6 +240,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       // The run's real-money cap was reached: stop before the next decision, resumably.
       shouldStop: () => models.stopReason(),
       onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
+      ...(req.progressIntervalMs !== undefined ? { progressIntervalMs: req.progressIntervalMs } : {}),
     });
     const wallMs = performance.now() - started;
     if (result.stopped) {
@@ -250,7 +265,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
     const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
       filterDropped: result.filterDropped,
-      trainingCutoffs: Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, Date.parse(m.trainingCutoff)])),
+      trainingCutoffs: trainingCutoffs.cutoffs,
       bins: config.metrics.calibrationBins,
       bootstrap: { samples: config.metrics.bootstrapSamples, seed: config.metrics.seed },
       bankrollUnits: Math.round(config.broker.bankrollUsd * 10_000),

@@ -6,7 +6,7 @@
  * form one group: its first variant calls the models, the others re-decide
  * its stored forecasts.
  */
-import { canonicalJson, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
+import { canonicalJson, checkRunConfigKey, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 
 export interface Vary {
   path: string[];
@@ -28,6 +28,9 @@ export function parseVary(option: string): Vary {
   if (eq <= 0) throw new Error(`--vary ${option}: expected key=value1,value2,…`);
   const path = option.slice(0, eq).split(".");
   if (path.some((p) => p === "")) throw new Error(`--vary ${option}: empty key segment`);
+  // Checked before any variant runs: a misspelt key would otherwise sweep identical configs.
+  const unknown = checkRunConfigKey(path);
+  if (unknown !== null) throw new Error(`--vary ${option.slice(0, eq)}: ${unknown}`);
   const values = splitValues(option.slice(eq + 1)).map((v) => {
     try {
       return JSON.parse(v) as unknown;

@@ -34,6 +34,7 @@ import { CircuitBreaker, DEFAULT_BREAKER, monotonicClock, type HealthClock } fro
 import { Endpoint } from "./endpoint.ts";
 import { PriceTable, dollarsToNusd, modelPriceSchema } from "./pricing.ts";
 import { Router, type RouterLogger } from "./router.ts";
+import { unknownKeyErrors } from "../../strategies/configKeys.ts";
 
 const usd = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]).transform((v) => dollarsToNusd(String(v)));
 const limits = z.object({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() }).strict();
@@ -129,7 +130,7 @@ export interface RouterRuntime {
 }
 
 export function parseRouterConfig(json: unknown, source = "router config"): z.output<typeof routerConfigSchema> {
-  const parsed = routerConfigSchema.safeParse(json);
+  const parsed = routerConfigSchema.safeParse(json, { error: unknownKeyErrors });
   if (!parsed.success) throw new Error(`${source}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }

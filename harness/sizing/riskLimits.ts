@@ -36,7 +36,9 @@ export const RiskLimitsSchema = z.object({
   dailyLossLimitFraction: z.number().gt(0).max(1).default(0.05),
   /** Whether a second order may add to a market already held. */
   allowAddToPosition: z.boolean().default(false),
-});
+})
+  // A typo (`kellyFracton`) would otherwise leave the default in force, silently.
+  .strict();
 export type RiskLimits = z.infer<typeof RiskLimitsSchema>;
 
 /** The conservative profile, all defaults. */

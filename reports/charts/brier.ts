@@ -23,5 +23,5 @@ export function brierChart(rows: readonly Row[]): ChartDef {
       },
     ],
   } as unknown as TopLevelSpec;
-  return { id: "brier", title: "Brier", caption: "Overlapping intervals mean the difference may be noise; use `tapedeck compare` for a paired test.", spec, data: rows };
+  return { id: "brier", title: "Brier", caption: "How to read: left is better; each bar is a 95% bootstrap interval, and overlapping intervals mean the difference may be noise (`tapedeck compare` runs a paired test).", spec, data: rows };
 }

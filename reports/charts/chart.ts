@@ -30,3 +30,32 @@ export const CHART_CONFIG = {
 export function withData(chart: ChartDef): TopLevelSpec {
   return { ...chart.spec, data: { values: chart.data as Row[] } } as TopLevelSpec;
 }
+
+/**
+ * Series colours that stay distinct past 10 runs: 25 hues (Tableau 20 and
+ * five more), then the same hues again with a dashed stroke / hollow shape
+ * (seriesStyle), so 50 series never share both colour and style.
+ */
+export const SERIES_PALETTE = [
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+  "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+] as const;
+
+export const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3]] as const;
+
+/** A colour scale over the series in the given order (the legend keeps that order). */
+export function seriesColor(field: string, series: readonly string[], title: string | null, legend: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    field,
+    type: "nominal",
+    title,
+    scale: { domain: [...series], range: series.map((_, i) => SERIES_PALETTE[i % SERIES_PALETTE.length]) },
+    legend: { columns: series.length > 20 ? 2 : 1, symbolLimit: 0, labelLimit: 0, ...legend },
+  };
+}
+
+/** The dash pattern of series i: solid for the first 25, then dashed, and so on. */
+export function seriesDash(i: number): readonly number[] {
+  return DASHES[Math.floor(i / SERIES_PALETTE.length) % DASHES.length]!;
+}

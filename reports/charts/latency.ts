@@ -25,5 +25,5 @@ export function latencyChart(rows: readonly Row[]): ChartDef {
       },
     ],
   } as unknown as TopLevelSpec;
-  return { id: "latency", title: "Latency", caption: "Box p25–p75, dark tick the median, red diamond p95, line from the fastest call.", spec, data: rows };
+  return { id: "latency", title: "Latency", caption: "How to read: shorter and further left is faster; the box holds the middle half of provider calls (p25–p75), the dark tick is the median, the red diamond p95, the line starts at the fastest call.", spec, data: rows };
 }

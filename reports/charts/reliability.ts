@@ -38,5 +38,5 @@ export function reliabilityChart(rows: readonly Row[]): ChartDef {
       ],
     },
   } as unknown as TopLevelSpec;
-  return { id: "reliability", title: "Reliability", caption: "Points on the dashed diagonal are calibrated; above it the model under-forecasts YES.", spec, data: rows };
+  return { id: "reliability", title: "Reliability", caption: "How to read: a point on the dashed diagonal is calibrated (it said 70% and 70% came true); above the diagonal the model under-forecasts YES, below it over-forecasts; big circles hold many forecasts.", spec, data: rows };
 }

@@ -19,5 +19,5 @@ export function spendChart(rows: readonly Row[]): ChartDef {
       tooltip: [{ field: "model" }, { field: "task" }, { field: "hour", type: "temporal" }, { field: "spend_usd", format: ".6f" }, { field: "calls" }],
     },
   } as unknown as TopLevelSpec;
-  return { id: "spend", title: "AI spend", caption: "Summed over the selected runs; cache hits cost nothing.", spec, data: rows };
+  return { id: "spend", title: "AI spend", caption: "How to read: bar height is the money paid to providers in each simulated hour, summed over the selected runs and split by model and task; cache hits cost nothing and do not appear.", spec, data: rows };
 }

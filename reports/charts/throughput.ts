@@ -30,5 +30,5 @@ export function throughputChart(rows: readonly Row[]): ChartDef {
       },
     ],
   } as unknown as TopLevelSpec;
-  return { id: "throughput", title: "Local throughput", caption: "Benchmarks are not tied to a run: every stored local benchmark is shown.", spec, data: rows };
+  return { id: "throughput", title: "Local throughput", caption: "How to read: longer bars generate more tokens per second on that device; benchmarks are not tied to a run, so every stored local benchmark is shown.", spec, data: rows };
 }

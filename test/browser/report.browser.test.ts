@@ -110,3 +110,64 @@ describe("report.html in chromium", () => {
     expect([...new Set(check.leaderboardRuns)].sort()).toEqual([...fixture.runIds].sort());
   });
 });
+
+describe("a 50-run report in chromium", () => {
+  it("fits the compact leaderboard on screen, sorts it, keeps the header in view, toggles every column, and draws the sweep heatmap", async () => {
+    const db = join(dir, "fifty.duckdb");
+    const fixture = await buildResultsDb(db, { runs: 50, markets: 30, seed: 13, sweep: true, ablation: false });
+    const built = await buildReport({ dbPath: db, outDir: join(dir, "fifty-report") });
+    const check = await openReport(built.htmlPath, join(SHOTS, "report-50-runs.png"));
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.network).toEqual([]);
+    expect(check.chartsWithMarks).toEqual(check.chartIds);
+    expect(check.chartIds).toContain("sweep-heatmap");
+    expect([...new Set(check.leaderboardRuns)].sort()).toEqual([...fixture.runIds].sort());
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(pathToFileURL(built.htmlPath).href);
+    await page.waitForSelector("body[data-charts-rendered]", { timeout: 60_000 });
+    const scroller = page.locator("#leaderboard-scroll");
+    // Compact by default: no sideways scrolling at 1400 px.
+    const widths = await scroller.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    const visibleHeadings = async () => (await page.locator("#leaderboard thead tr.columns th:visible").allTextContents()).map((t) => t.replace(/ [▲▼]$/, ""));
+    const compact = await visibleHeadings();
+    expect(compact).toEqual(["Run", "Setup", "Dataset", "Model", "Brier", "Skill vs market", "Forecasts", "Trades", "Net P&L after AI $", "AI spend $", "Cache hits"]);
+
+    // Sort by net P&L, descending on the second click: the rows come out in that order.
+    const netHeading = page.locator('#leaderboard thead th[data-key="net_pnl_usd"]');
+    await netHeading.click();
+    await netHeading.click();
+    const sorted = await page.locator('#leaderboard tbody td[data-metric="net_pnl_usd"]').evaluateAll((tds) => tds.map((td) => td.getAttribute("data-sort") ?? ""));
+    const numbers = sorted.filter((v) => v !== "").map(Number);
+    expect(numbers.length).toBeGreaterThan(40);
+    expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
+
+    // Sticky header: scrolled to the bottom, the column headings are still at the top of the scroller.
+    await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    const boxTop = (await scroller.boundingBox())!.y;
+    const headTop = (await netHeading.boundingBox())!.y;
+    expect(headTop - boxTop).toBeLessThan(40);
+    expect(headTop - boxTop).toBeGreaterThanOrEqual(0);
+    await page.screenshot({ path: join(SHOTS, "report-50-runs-sorted.png") });
+
+    await page.locator("#toggle-columns").click();
+    const all = await visibleHeadings();
+    expect(all.length).toBeGreaterThan(25);
+    expect(all).toContain("Dataset");
+    expect(all).toContain("Market Brier (same times)");
+
+    // Legends show only what differs between the sweep's runs, never cut: each label is a full "kellyFraction=… · minEdge=…".
+    const legend = await page.locator("#chart-equity svg g.role-legend-label text").allTextContents();
+    expect(legend.length).toBeGreaterThanOrEqual(49);
+    for (const text of legend.filter((t) => t.startsWith("kelly"))) expect(text).toMatch(/^kellyFraction=[\d.]+ · minEdge=[\d.]+$/);
+    expect(legend.some((t) => t.includes("…"))).toBe(false);
+    // Colours stay distinct past 10 runs: 25 hues, then dashed.
+    const strokes = await page.locator("#chart-equity svg g.mark-line path").evaluateAll((ps) => ps.map((p) => `${p.getAttribute("stroke")}|${p.getAttribute("stroke-dasharray") ?? ""}`));
+    expect(new Set(strokes).size).toBe(strokes.length);
+    await page.locator("#section-sweep-heatmap").screenshot({ path: join(SHOTS, "report-50-runs-heatmap.png") });
+    await page.locator("#section-cost-skill").screenshot({ path: join(SHOTS, "report-50-runs-cost-skill.png") });
+    await page.close();
+  });
+});
+

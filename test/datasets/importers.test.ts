@@ -102,12 +102,12 @@ describe("import kalshi: saved REST responses (JSON / JSONL)", () => {
 });
 
 describe("import kalshi: 2024 snapshot layout (underscore fields, cents, epoch seconds)", () => {
-  it("drops rows of tickers absent from market_data.json by default, and says so", async () => {
+  it("drops rows of tickers absent from market_data.json when asked, and says so", async () => {
     const out = join(tmp.dir, "snap");
-    const m = await importKalshi(join(FIXTURES, "kalshi-snapshot"), out);
+    const m = await importKalshi(join(FIXTURES, "kalshi-snapshot"), out, { unlisted: "drop" });
     expect(m.tables.markets.rows).toBe(3);
     expect(m.tables.quotes?.rows).toBe(0);
-    expect(m.source.notes).toContain("quotes: dropped 16 rows whose ticker is absent from market_data.json.");
+    expect(m.source.notes).toContain("quotes: dropped 16 rows whose ticker is absent from market_data.json (--unlisted drop).");
     const markets = await readTable(out, "markets", "ORDER BY ticker");
     const openai = markets.find((r) => r["ticker"] === "OPENAISUIT");
     expect(openai).toMatchObject({
@@ -119,9 +119,12 @@ describe("import kalshi: 2024 snapshot layout (underscore fields, cents, epoch s
     expect(markets.find((r) => r["ticker"] === "AAAGASMIN-24DEC31-2.25")?.["title"]).toBe("How low will gas prices in the US get in 2024?");
   });
 
-  it("with unlisted=stub keeps quotes and books under placeholder markets, books stamped with the last history time", async () => {
+  it("by default keeps quotes and books under placeholder markets, says so, books stamped with the last history time", async () => {
     const out = join(tmp.dir, "snap");
-    const m = await importKalshi(join(FIXTURES, "kalshi-snapshot"), out, { unlisted: "stub" });
+    const m = await importKalshi(join(FIXTURES, "kalshi-snapshot"), out);
+    expect(m.source.notes).toContain(
+      "quotes: 16 rows for tickers absent from market_data.json kept under placeholder markets (no result, title = ticker); --unlisted drop drops them.",
+    );
     expect(m.tables.markets.rows).toBe(5);
     expect(m.tables.quotes?.rows).toBe(16);
     expect(m.tables.orderbook?.rows).toBe(2);

@@ -88,7 +88,7 @@ describe("report.html", () => {
       close(row.values["tokens_per_s"], c["tps"] as number);
     }
     for (const row of board) expect(row.values["sharpe_daily"]).toBeNull();
-    expect(html).toMatch(/<td class="num" data-metric="sharpe_daily">–<\/td>/);
+    expect(html).toMatch(/<td class="num extra" data-metric="sharpe_daily" data-sort="">–<\/td>/);
     // The market baseline makes no calls: its latency is a dash, not a zero.
     expect(board.find((r) => r.model === "market")!.values["latency_p50_ms"]).toBeNull();
   });
@@ -107,8 +107,8 @@ describe("report.html", () => {
     });
 
     const corr = embeddedJson(html, "data-market-correlation") as Row[];
-    const market = corr.find((r) => r["model"] === "market")!;
-    expect(market["correlation"]).toBeCloseTo(1, 9);
+    // The market baseline is the chart's reference line (correlation 1 by construction), not one of its bars.
+    expect(corr.find((r) => r["model"] === "market")).toBeUndefined();
     const noisy = corr.find((r) => r["model"] === "local/stories260K")!;
     expect(noisy["correlation"] as number).toBeLessThan(0.9);
 
@@ -136,11 +136,13 @@ describe("report.html", () => {
     }
     const ablation = embeddedJson(html, "data-ablation") as Row[];
     expect(ablation.map((a) => a["layer"]).sort()).toEqual(["cache", "filter"]);
-    expect(ablation[0]!["baseline_run_id"]).toBe(fixture.consensusRunId);
+    expect(ablation[0]!["base_run_id"]).toBe(fixture.consensusRunId);
+    // Layers are cumulative: the waterfall starts at the base run and ends at the run with every layer on.
     const waterfall = embeddedJson(html, "data-ablation-waterfall") as Row[];
-    const last = waterfall[waterfall.length - 1]!;
     const board = embeddedJson(html, "data-leaderboard") as LeaderboardRow[];
-    close(last["end"] as number, board.find((r) => r.run_id === fixture.consensusRunId)!.values["net_pnl_usd"]!);
+    const net = (id: string) => board.find((r) => r.run_id === id)!.values["net_pnl_usd"]!;
+    close(waterfall[0]!["end"] as number, net(fixture.consensusRunId));
+    close(waterfall[waterfall.length - 1]!["end"] as number, net(ablation[ablation.length - 1]!["run_id"] as string));
   });
 
   it("is self-contained: vega inlined, no network references", () => {
@@ -212,6 +214,6 @@ describe("a run with no rows yet", () => {
     expect(board).toHaveLength(1);
     expect(board[0]!.label).toBe("run-empty (running)");
     expect(Object.values(board[0]!.values).every((v) => v === null)).toBe(true);
-    expect(page.match(/data-metric="[a-z_0-9]+">–</g)?.length).toBe(Object.keys(board[0]!.values).length);
+    expect(page.match(/data-metric="[a-z_0-9]+" data-sort="">–</g)?.length).toBe(Object.keys(board[0]!.values).length);
   });
 });
