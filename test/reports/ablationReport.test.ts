@@ -19,6 +19,7 @@ const run = (runId: string, label: string, startedAt: number, parentRunId: strin
   configJson: "{}",
   startedAt,
   datasetName: "sample",
+  execution: null,
 });
 
 // A cumulative ablation as `tapedeck ablate` writes it: base −290.00, exact cache +12.50, semantic cache −20.75, event filter +3.25.

@@ -90,6 +90,7 @@ describe("legends and colours", () => {
       configJson: JSON.stringify({ strategy: { kind }, filter: { minIntervalMs: 3_600_000 * (i + 1) } }),
       startedAt: i,
       datasetName: "sample",
+      execution: null,
     }));
     expect([...legendLabels(demo).values()]).toEqual(["demo:market", "demo:momentum", "demo:llm"]);
   });
