@@ -9,6 +9,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsBas
 import type { FinishReason, Provider, ProviderRequest, ProviderResult, Usage } from "./provider.ts";
 import { ProviderError, classifyStatus, isAbortError, parseRetryAfter } from "./providerError.ts";
 import { tryParseJsonAnswer, withSchemaInstruction } from "./structuredOutput.ts";
+import { redactAndTruncate, redactSecrets } from "./redact.ts";
 
 export interface OpenAiCompatibleOptions {
   /** Provider name for logs, breakers and prices (e.g. "openrouter"). */
@@ -113,10 +114,10 @@ export class OpenAiCompatibleProvider implements Provider {
 
   #classify(error: unknown, request: ProviderRequest): ProviderError {
     const classified = this.#classifyRaw(error, request);
-    // Some servers echo the key in their error text ("Incorrect API key provided: sk-…"): never let it travel on.
-    if (!classified.message.includes(this.#options.apiKey) || this.#options.apiKey === "") return classified;
-    const redacted = classified.message.replace(`${classified.details.provider}: ${classified.errorClass}: `, "").replaceAll(this.#options.apiKey, "[redacted]");
-    return new ProviderError(classified.errorClass, redacted, classified.details);
+    // Some servers echo the key in their error text ("Incorrect API key provided: sk-…"): a last sweep over the whole message.
+    const clean = redactSecrets(classified.message, [this.#options.apiKey]);
+    if (clean === classified.message) return classified;
+    return new ProviderError(classified.errorClass, clean.replace(`${classified.details.provider}: ${classified.errorClass}: `, ""), classified.details);
   }
 
   #classifyRaw(error: unknown, request: ProviderRequest): ProviderError {
@@ -126,10 +127,10 @@ export class OpenAiCompatibleProvider implements Provider {
     if (error instanceof OpenAI.APIUserAbortError || isAbortError(error)) {
       return new ProviderError("timeout", "aborted", { provider });
     }
-    if (error instanceof OpenAI.APIConnectionError) return new ProviderError("network", error.message, { provider });
+    if (error instanceof OpenAI.APIConnectionError) return new ProviderError("network", redactAndTruncate(error.message, 300, [this.#options.apiKey]), { provider });
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const retryAfterMs = parseRetryAfter(error.headers, Date.now());
-      return new ProviderError(classifyStatus(error.status), `HTTP ${error.status}: ${error.message.slice(0, 300)}`, {
+      return new ProviderError(classifyStatus(error.status), `HTTP ${error.status}: ${redactAndTruncate(error.message, 300, [this.#options.apiKey])}`, {
         provider,
         status: error.status,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
@@ -137,7 +138,7 @@ export class OpenAiCompatibleProvider implements Provider {
     }
     // A 200 whose body is not valid JSON, or a stream cut mid-way: the server misbehaved, worth a retry.
     const message = error instanceof Error ? error.message : String(error);
-    return new ProviderError("server", `unreadable response: ${message.slice(0, 300)}`, { provider });
+    return new ProviderError("server", `unreadable response: ${redactAndTruncate(message, 300, [this.#options.apiKey])}`, { provider });
   }
 }
 
