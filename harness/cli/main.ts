@@ -6,6 +6,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands.ts";
 import { CliError } from "./cliError.ts";
+import { DbFileError } from "../db/dbFile.ts";
 
 export async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)
@@ -35,7 +36,7 @@ export async function main(argv: string[]): Promise<void> {
 try {
   await main(hideBin(process.argv));
 } catch (error) {
-  if (error instanceof CliError) {
+  if (error instanceof CliError || error instanceof DbFileError) {
     process.stderr.write(`tapedeck: ${error.message}\n`);
     process.exit(error.exitCode);
   }
