@@ -108,6 +108,10 @@ export class Portfolio implements PortfolioView {
 
   // ---- more reads ----
 
+  /** Every position held (a resumed run checks them against its stored fills). */
+  positions(): IterableIterator<Position> {
+    return this.#positions.values();
+  }
   /** Open positions at cost. */
   positionsUnits(): Units {
     let u = 0;

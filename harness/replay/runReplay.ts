@@ -17,6 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { createReplayExecution } from "../portfolio/createReplayExecution.ts";
 import { resumeStrategy } from "./resumeStrategy.ts";
+import { loadImpliedPositions, provingExecution } from "./resumeProof.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
 import { DatasetError, ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
@@ -127,7 +128,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
   if (req.resumeRunId !== undefined) await assertSameDataset(req.db, runId, described.hash, req.datasetDir);
-  const { store } = await DuckDbStore.forRun(
+  const { store, resumeFrom } = await DuckDbStore.forRun(
     req.db,
     {
       runId,
@@ -168,12 +169,17 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     }
   }
   store.beforeCheckpoint = () => models.flush();
-  const execution = createReplayExecution({
+  const replayExecution = createReplayExecution({
     runId,
     config: config.broker,
     store,
     dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
   });
+  // A resumed run checks its rebuilt portfolio against its stored fills when it reaches the checkpoint (resumeProof.ts).
+  const execution =
+    req.resumeRunId !== undefined && resumeFrom > 0
+      ? provingExecution(replayExecution, replayExecution.engine.portfolio, runId, resumeFrom, await loadImpliedPositions(req.db.connection, runId, resumeFrom))
+      : replayExecution;
   const strategy = stored
     ? stored.strategy(config.strategy, config.strategy.kind)
     : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket });
