@@ -84,10 +84,15 @@ export class OpenAiCompatibleProvider implements Provider {
 
   async #unary(body: ChatCompletionCreateParamsBase, options: object, _started: number): Promise<Omit<ProviderResult, "latencyMs" | "ttftMs"> & { ttftMs?: number }> {
     const completion: ChatCompletion = await this.#client.chat.completions.create({ ...body, stream: false }, options);
-    const choice = completion.choices[0];
+    // The body is data from outside: a 200 whose shape is wrong (no choices, a content that is not text) is malformed output, never a TypeError.
+    const choice = (completion as { choices?: unknown }).choices instanceof Array ? completion.choices[0] : undefined;
     if (!choice) throw new ProviderError("malformed_output", "response has no choices", { provider: this.name });
+    const content: unknown = (choice as { message?: { content?: unknown } }).message?.content;
+    if (content !== undefined && content !== null && typeof content !== "string") {
+      throw new ProviderError("malformed_output", `message content is a ${typeof content}, not text`, { provider: this.name });
+    }
     return {
-      text: choice.message.content ?? "",
+      text: content ?? "",
       usage: toUsage(completion.usage),
       finishReason: toFinishReason(choice.finish_reason),
       ...reportedCost(completion.usage),
@@ -101,12 +106,13 @@ export class OpenAiCompatibleProvider implements Provider {
     let finish: string | null | undefined;
     let usage: ChatCompletionChunk["usage"];
     for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta.content;
+      const delta: unknown = (chunk.choices as unknown) instanceof Array ? chunk.choices[0]?.delta?.content : undefined;
+      if (delta !== undefined && delta !== null && typeof delta !== "string") throw new ProviderError("malformed_output", `streamed content is a ${typeof delta}, not text`, { provider: this.name });
       if (delta) {
         ttftMs ??= performance.now() - started;
         text += delta;
       }
-      finish = chunk.choices[0]?.finish_reason ?? finish;
+      finish = ((chunk.choices as unknown) instanceof Array ? chunk.choices[0]?.finish_reason : undefined) ?? finish;
       if (chunk.usage) usage = chunk.usage;
     }
     return { text, usage: toUsage(usage), finishReason: toFinishReason(finish), ...reportedCost(usage), ...(ttftMs !== undefined ? { ttftMs } : {}) };
