@@ -80,6 +80,9 @@ export interface ChaosBenchResult {
   uninterruptedDigest: string | null;
   invariants: { noCrash: boolean; everyCallClassifiedAndLoggedOnce: boolean; spendWithinLimit: boolean; resumedDigestEqualsUninterrupted: boolean; noKeyInAnyOutput: boolean };
   violations: string[];
+  /** Wall time of the storm, of the kill chains, and in all. */
+  stormMs: number;
+  replayMs: number;
   wallMs: number;
 }
 
@@ -369,6 +372,7 @@ export async function benchChaos(options: ChaosBenchOptions): Promise<ChaosBench
   const stormSurvived = !crashed && everyCallOnce;
   const stormFaults = [...server.faults.entries()].filter(([k]) => k !== "ok").reduce((n, [, v]) => n + v, 0);
   say(`storm: ${options.calls} calls, ${stormFaults} faults, ${violations.length} violations`);
+  const stormMs = Math.round(performance.now() - started);
 
   // ── part 2: kill -9 chains over an LLM replay ─────────────────────
   const chains: ChaosBenchResult["chains"] = [];
@@ -470,6 +474,8 @@ export async function benchChaos(options: ChaosBenchOptions): Promise<ChaosBench
     uninterruptedDigest,
     invariants: { noCrash: !crashed, everyCallClassifiedAndLoggedOnce: everyCallOnce, spendWithinLimit: spendWithin, resumedDigestEqualsUninterrupted: resumedEqual, noKeyInAnyOutput: noKey },
     violations,
+    stormMs,
+    replayMs: Math.round(performance.now() - started) - stormMs,
     wallMs: Math.round(performance.now() - started),
   };
 }

@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { benchChaos } from "../../harness/bench/chaosBench.ts";
 
 describe("chaos (CI variant)", () => {
-  it("1,200 calls under injected faults and one kill -9 with resume: every invariant holds", async () => {
-    const r = await benchChaos({ calls: 1200, kills: 1, seed: 20251108 });
+  it("800 calls under injected faults and one kill -9 with resume: every invariant holds", async () => {
+    const r = await benchChaos({ calls: 800, kills: 1, seed: 20251108 });
     expect(r.violations).toEqual([]);
     expect(r.invariants).toEqual({ noCrash: true, everyCallClassifiedAndLoggedOnce: true, spendWithinLimit: true, resumedDigestEqualsUninterrupted: true, noKeyInAnyOutput: true });
     // Every fault class was met, and survived.
@@ -20,7 +20,7 @@ describe("chaos (CI variant)", () => {
     expect(r.faultsSurvived).toBe(injected);
     expect(r.kills).toBe(1);
     expect(r.killsSurvived).toBe(1);
-    expect(r.badAnswersTried).toBeGreaterThan(50);
+    expect(r.badAnswersTried).toBeGreaterThan(30);
     expect(r.usageAnomalies["bad_tokens"] ?? 0).toBeGreaterThan(0);
     expect(r.spentNusd).toBeLessThanOrEqual(4 * r.dailyLimitNusd);
     expect(r.bytesGrepped).toBeGreaterThan(1_000_000);
