@@ -18,6 +18,7 @@ import { MAX_ANSWER_CHARS, MAX_ANSWER_DEPTH } from "../../providers/answerLimits
 import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import type { ScriptStep } from "../loopback/script.ts";
 import { everyBackend } from "../cache/everyBackend.ts";
+import { startChaosServer } from "../../harness/bench/chaosServer.ts";
 import { goodAnswer, makeRouter, openaiEndpoint, question } from "./fixture.ts";
 
 const servers: OpenAiLoopback[] = [];
@@ -94,6 +95,24 @@ describe("finding 3: a hostile answer is a malformed_output abstention, never a 
     const out = await router.complete({ task: "forecast", messages: question, answer: forecastAnswer });
     expect(!out.ok && out.message).toMatch(/exceeds the limit/);
     expect(log.calls.map((c) => [c.status, c.errorClass, c.costNusd])).toEqual([["error", "malformed_output", 10 * 1000 + 100 * 2000]]);
+  });
+});
+
+describe("a 200 whose shape is wrong (found by the chaos storm)", () => {
+  it("message content that is not text, or no choices, is malformed_output with a row, never a TypeError", async () => {
+    const bodies = ['{"choices": [{"message": {"content": 42}}]}', '{"choices": [{"message": {"content": {"probability": 0.4}}}]}', '{"choices": []}', '{"choices": "none"}'];
+    const server = await startChaosServer(({ n }) => ({ fault: "raw", action: { kind: "raw", body: bodies[n % bodies.length] as string } }));
+    try {
+      const { router, log } = makeRouter({ ...config(server.baseURL), breaker: { failures: 100 } });
+      for (let i = 0; i < bodies.length; i++) {
+        const out = await router.complete({ task: "forecast", messages: [{ role: "user", content: `q${i}` }], answer: forecastAnswer });
+        expect(out.ok).toBe(false);
+        expect(!out.ok && out.errorClass, bodies[i]).toBe("malformed_output");
+      }
+      expect(log.calls.map((c) => c.errorClass)).toEqual(bodies.map(() => "malformed_output"));
+    } finally {
+      await server.close();
+    }
   });
 });
 
