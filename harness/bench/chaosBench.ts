@@ -284,7 +284,7 @@ export async function benchChaos(options: ChaosBenchOptions): Promise<ChaosBench
   const days = 4;
   const perDay = Math.ceil(options.calls / days);
   // Room for most of a day's calls at their real cost; odd usage is charged its worst case, so the limit binds late in the day.
-  const dailyLimitNusd = perDay * 200_000;
+  const dailyLimitNusd = perDay * 120_000;
   let spentNusd = 0;
   let everyCallOnce = true;
   let spendWithin = true;

@@ -22,6 +22,8 @@ describe("chaos (CI variant)", () => {
     expect(r.killsSurvived).toBe(1);
     expect(r.badAnswersTried).toBeGreaterThan(30);
     expect(r.usageAnomalies["bad_tokens"] ?? 0).toBeGreaterThan(0);
+    // The daily limit binds (odd usage is charged its worst case), and is never passed.
+    expect(r.outcomes["budget"] ?? 0).toBeGreaterThan(0);
     expect(r.spentNusd).toBeLessThanOrEqual(4 * r.dailyLimitNusd);
     expect(r.bytesGrepped).toBeGreaterThan(1_000_000);
   }, 90_000);
