@@ -2,7 +2,8 @@
  * A planted key never reaches any output (issue 14, finding 6): an LLM
  * replay whose model server echoes the key in its error bodies (a 401 like
  * OpenAI's "Incorrect API key provided", a 500 with the key straddling the
- * 300-character cut), with a DuckDB cache and a Redis cache; then the
+ * 300-character cut), with a DuckDB cache and a Redis cache; configs with
+ * the key pasted into apiKeyEnv, a ?key= parameter or user:key@; then the
  * report. Grepped: what the process wrote to stderr, the results DB, the
  * cache file, every Redis key and value, and every file of the report.
  */
@@ -73,6 +74,18 @@ describe("a planted key in every output", () => {
       const b = await runReplay({ config: parseRunConfig({ ...base, name: "grep-redis", cache: { backend: "redis", url: redis.url, prefix } }), datasetDir: SAMPLE, db });
       expect(a.status).toBe("completed");
       expect(b.status).toBe("completed");
+      // A key pasted where a variable name belongs, or into the URL: refused before any run row could store it,
+      // with a message (what the CLI prints) that does not repeat it.
+      const echo = router.endpoints.echo;
+      for (const bad of [{ apiKeyEnv: KEY }, { baseURL: `${server.baseURL}?key=${KEY}` }, { baseURL: server.baseURL.replace("http://", `http://user:${KEY}@`) }]) {
+        try {
+          const refused = parseRunConfig({ ...base, name: "grep-pasted", router: { ...router, endpoints: { echo: { ...echo, ...bad } } } });
+          await runReplay({ config: refused, datasetDir: SAMPLE, db });
+          written.push("a config with a pasted key was accepted\n");
+        } catch (error) {
+          written.push(`tapedeck: ${(error as Error).message}\n`);
+        }
+      }
     } finally {
       db.close();
       process.stderr.write = write;
@@ -109,5 +122,6 @@ describe("a planted key in every output", () => {
     expect(bytes).toBeGreaterThan(100_000);
     // The echoes were seen and classified: the results DB says auth and server failures happened.
     expect(outputs[1]?.[1]).toContain('"error_class":"auth"');
+    expect(outputs[0]?.[1]).not.toContain("was accepted");
   }, 60_000);
 });
