@@ -1,11 +1,13 @@
 /**
  * The model router: per task, an ordered chain of models across tiers
- * (local, cheap, balanced, premium), tried in turn. For each model: breaker
- * check, budget reservation from the worst-case cost, the call through the
- * endpoint's queue with retries (full-jitter backoff, Retry-After honoured)
- * on rate-limit, server, timeout and network errors only, then schema and
- * range validation, cost settlement, a row in the call log. A bad request,
- * auth failure or malformed answer moves straight to the next model.
+ * (local, cheap, balanced, premium), tried in turn. For each model: the call
+ * waits in the endpoint's queue; when it leaves it, the breaker is asked (a
+ * ticket) and the worst-case cost reserved, then it goes on the wire, with
+ * retries (full-jitter backoff, Retry-After honoured) on rate-limit, server,
+ * timeout and network errors only; then usage checks (usageCheck.ts: odd
+ * figures are charged the reservation, never more), answer limits and
+ * schema/range validation, cost settlement, a row in the call log. A bad
+ * request, auth failure or malformed answer moves straight to the next model.
  *
  * Every provider tried leaves one llm_calls row, so a call is always either
  * answered or recorded as failed, never lost.
