@@ -9,6 +9,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsBas
 import type { FinishReason, Provider, ProviderRequest, ProviderResult, Usage } from "./provider.ts";
 import { ProviderError, classifyStatus, isAbortError, parseRetryAfter } from "./providerError.ts";
 import { tryParseJsonAnswer, withSchemaInstruction } from "./structuredOutput.ts";
+import { redactAndTruncate, redactSecrets } from "./redact.ts";
 
 export interface OpenAiCompatibleOptions {
   /** Provider name for logs, breakers and prices (e.g. "openrouter"). */
@@ -83,10 +84,15 @@ export class OpenAiCompatibleProvider implements Provider {
 
   async #unary(body: ChatCompletionCreateParamsBase, options: object, _started: number): Promise<Omit<ProviderResult, "latencyMs" | "ttftMs"> & { ttftMs?: number }> {
     const completion: ChatCompletion = await this.#client.chat.completions.create({ ...body, stream: false }, options);
-    const choice = completion.choices[0];
+    // The body is data from outside: a 200 whose shape is wrong (no choices, a content that is not text) is malformed output, never a TypeError.
+    const choice = (completion as { choices?: unknown }).choices instanceof Array ? completion.choices[0] : undefined;
     if (!choice) throw new ProviderError("malformed_output", "response has no choices", { provider: this.name });
+    const content: unknown = (choice as { message?: { content?: unknown } }).message?.content;
+    if (content !== undefined && content !== null && typeof content !== "string") {
+      throw new ProviderError("malformed_output", `message content is a ${typeof content}, not text`, { provider: this.name });
+    }
     return {
-      text: choice.message.content ?? "",
+      text: content ?? "",
       usage: toUsage(completion.usage),
       finishReason: toFinishReason(choice.finish_reason),
       ...reportedCost(completion.usage),
@@ -100,12 +106,13 @@ export class OpenAiCompatibleProvider implements Provider {
     let finish: string | null | undefined;
     let usage: ChatCompletionChunk["usage"];
     for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta.content;
+      const delta: unknown = (chunk.choices as unknown) instanceof Array ? chunk.choices[0]?.delta?.content : undefined;
+      if (delta !== undefined && delta !== null && typeof delta !== "string") throw new ProviderError("malformed_output", `streamed content is a ${typeof delta}, not text`, { provider: this.name });
       if (delta) {
         ttftMs ??= performance.now() - started;
         text += delta;
       }
-      finish = chunk.choices[0]?.finish_reason ?? finish;
+      finish = ((chunk.choices as unknown) instanceof Array ? chunk.choices[0]?.finish_reason : undefined) ?? finish;
       if (chunk.usage) usage = chunk.usage;
     }
     return { text, usage: toUsage(usage), finishReason: toFinishReason(finish), ...reportedCost(usage), ...(ttftMs !== undefined ? { ttftMs } : {}) };
@@ -113,10 +120,10 @@ export class OpenAiCompatibleProvider implements Provider {
 
   #classify(error: unknown, request: ProviderRequest): ProviderError {
     const classified = this.#classifyRaw(error, request);
-    // Some servers echo the key in their error text ("Incorrect API key provided: sk-…"): never let it travel on.
-    if (!classified.message.includes(this.#options.apiKey) || this.#options.apiKey === "") return classified;
-    const redacted = classified.message.replace(`${classified.details.provider}: ${classified.errorClass}: `, "").replaceAll(this.#options.apiKey, "[redacted]");
-    return new ProviderError(classified.errorClass, redacted, classified.details);
+    // Some servers echo the key in their error text ("Incorrect API key provided: sk-…"): a last sweep over the whole message.
+    const clean = redactSecrets(classified.message, [this.#options.apiKey]);
+    if (clean === classified.message) return classified;
+    return new ProviderError(classified.errorClass, clean.replace(`${classified.details.provider}: ${classified.errorClass}: `, ""), classified.details);
   }
 
   #classifyRaw(error: unknown, request: ProviderRequest): ProviderError {
@@ -126,10 +133,10 @@ export class OpenAiCompatibleProvider implements Provider {
     if (error instanceof OpenAI.APIUserAbortError || isAbortError(error)) {
       return new ProviderError("timeout", "aborted", { provider });
     }
-    if (error instanceof OpenAI.APIConnectionError) return new ProviderError("network", error.message, { provider });
+    if (error instanceof OpenAI.APIConnectionError) return new ProviderError("network", redactAndTruncate(error.message, 300, [this.#options.apiKey]), { provider });
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const retryAfterMs = parseRetryAfter(error.headers, Date.now());
-      return new ProviderError(classifyStatus(error.status), `HTTP ${error.status}: ${error.message.slice(0, 300)}`, {
+      return new ProviderError(classifyStatus(error.status), `HTTP ${error.status}: ${redactAndTruncate(error.message, 300, [this.#options.apiKey])}`, {
         provider,
         status: error.status,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
@@ -137,7 +144,7 @@ export class OpenAiCompatibleProvider implements Provider {
     }
     // A 200 whose body is not valid JSON, or a stream cut mid-way: the server misbehaved, worth a retry.
     const message = error instanceof Error ? error.message : String(error);
-    return new ProviderError("server", `unreadable response: ${message.slice(0, 300)}`, { provider });
+    return new ProviderError("server", `unreadable response: ${redactAndTruncate(message, 300, [this.#options.apiKey])}`, { provider });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { openDb } from "../harness/db/duckdb.ts";
+import { openDbForReading } from "../harness/db/dbFile.ts";
 import { brierChart } from "./charts/brier.ts";
 import type { ChartDef } from "./charts/chart.ts";
 import { costSkillChart } from "./charts/costSkill.ts";
@@ -71,7 +71,7 @@ export function chartsFor(data: ReportData): ChartDef[] {
 }
 
 export async function buildReport(options: BuildReportOptions): Promise<BuiltReport> {
-  const db = await openDb(options.dbPath, { readOnly: true });
+  const db = await openDbForReading(options.dbPath, "results");
   let data: ReportData;
   try {
     const runs = await selectRuns(db.connection, { runIds: options.runIds, last: options.last, dataset: options.dataset, mixDatasets: options.mixDatasets });

@@ -17,6 +17,7 @@ import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
 import { microBenchCommand, replayBenchCommand } from "./benchReplay.ts";
 import { benchLlmReplay, SAMPLE_DATASET } from "../bench/llmReplayBench.ts";
+import { chaosCommand } from "./benchChaos.ts";
 
 export interface BenchRow {
   kind: string;
@@ -256,6 +257,6 @@ export const benchCommand: CommandModule = {
   command: "bench",
   describe: "Throughput benchmarks into the results DB (local model, router, replay engine, maths, LLM replay against a fixed-latency server)",
   builder: (y: Argv) =>
-    y.command(localCommand).command(routerCommand).command(replayBenchCommand).command(microBenchCommand).command(llmReplayCommand).demandCommand(1, "Name a benchmark: local, router, replay, micro or llm-replay"),
+    y.command(localCommand).command(routerCommand).command(replayBenchCommand).command(microBenchCommand).command(llmReplayCommand).command(chaosCommand).demandCommand(1, "Name a benchmark: local, router, replay, micro, llm-replay or chaos"),
   handler: () => {},
 };

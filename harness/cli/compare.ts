@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandModule } from "yargs";
-import { openDb } from "../db/duckdb.ts";
+import { openDbForReading } from "../db/dbFile.ts";
 import { CompareError, compareRuns, comparisonMarkdown } from "../../reports/compareRuns.ts";
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
@@ -36,7 +36,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option("json", { type: "boolean", default: false, describe: "Print the comparison as JSON" }) as never,
   handler: async (args) => {
     if (!existsSync(args.db)) throw new CliError(`${args.db}: no results DB there`);
-    const db = await openDb(args.db, { readOnly: true });
+    const db = await openDbForReading(args.db, "results");
     try {
       const c = await compareRuns(db.connection, { runA: args.runA, runB: args.runB, modelA: args.modelA, modelB: args.modelB, samples: args.samples, seed: args.seed });
       const out = args.out ?? join("reports", "out", `compare-${args.runA}-vs-${args.runB}`.replace(/[^A-Za-z0-9._-]/g, "_"));

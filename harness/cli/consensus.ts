@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CommandModule } from "yargs";
-import { openDb } from "../db/duckdb.ts";
+import { openDbForReading } from "../db/dbFile.ts";
 import { DEFAULT_FIT_OPTIONS, fitWeightsWalkForward, type FitLoss, type FitResult } from "../consensus/fitWeights.ts";
 import { loadFitItems } from "../consensus/loadFitItems.ts";
 import { fittedRouter, FittedRouterError, type FittedRouter } from "../consensus/fittedRouter.ts";
@@ -78,7 +78,7 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
   handler: async (args) => {
     if (!args.fit) throw new CliError("consensus needs --fit (the only action so far)", 2);
     if (!existsSync(args.db)) throw new CliError(`${args.db}: no results DB there`);
-    const db = await openDb(args.db, { readOnly: true });
+    const db = await openDbForReading(args.db, "results");
     let fit: FitResult;
     let base = "{}";
     let dropped: number;

@@ -7,6 +7,8 @@ import { hideBin } from "yargs/helpers";
 import { commands } from "./commands.ts";
 import { CliError } from "./cliError.ts";
 import { codeVersion } from "../replay/codeVersion.ts";
+import { DbFileError } from "../db/dbFile.ts";
+import { ResumeMismatchError } from "../replay/resumeProof.ts";
 
 export async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)
@@ -37,7 +39,7 @@ export async function main(argv: string[]): Promise<void> {
 try {
   await main(hideBin(process.argv));
 } catch (error) {
-  if (error instanceof CliError) {
+  if (error instanceof CliError || error instanceof DbFileError || error instanceof ResumeMismatchError) {
     process.stderr.write(`tapedeck: ${error.message}\n`);
     process.exit(error.exitCode);
   }

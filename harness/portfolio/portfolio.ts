@@ -127,7 +127,7 @@ export class Portfolio implements PortfolioView {
     for (const p of this.#positions.values()) u += p.markUnits ?? p.costUnits;
     return u;
   }
-  /** Open positions, in the order they were first entered. */
+  /** Open positions, in the order they were first entered (a resumed run checks them against its stored fills). */
   positions(): IterableIterator<Position> {
     return this.#positions.values();
   }

@@ -20,6 +20,7 @@ import { describeMarking } from "../portfolio/marking.ts";
 import { FeeChangesError, loadFeeChanges, type FeeChange } from "../broker/feeChanges.ts";
 import type { MarketInfo } from "../events/types.ts";
 import { resumeStrategy } from "./resumeStrategy.ts";
+import { loadImpliedPositions, provingExecution } from "./resumeProof.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
 import { DatasetError, ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
@@ -157,7 +158,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
   if (req.resumeRunId !== undefined) await assertSameDataset(req.db, runId, described.hash, req.datasetDir);
-  const { store } = await DuckDbStore.forRun(
+  const { store, resumeFrom } = await DuckDbStore.forRun(
     req.db,
     {
       runId,
@@ -207,7 +208,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     await source.close();
     throw error instanceof FeeChangesError ? new DatasetError(error.message) : error;
   }
-  const execution = createReplayExecution({
+  const replayExecution = createReplayExecution({
     runId,
     config: config.broker,
     store,
@@ -215,8 +216,13 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     feeChanges,
   });
   // The report names the fill model and the marking each run used.
-  await req.db.connection.run(`UPDATE runs SET fill_model = $1, marking = $2 WHERE run_id = $3`, [execution.fillModel, describeMarking(config.broker.markEveryMs), runId]);
+  await req.db.connection.run(`UPDATE runs SET fill_model = $1, marking = $2 WHERE run_id = $3`, [replayExecution.fillModel, describeMarking(config.broker.markEveryMs), runId]);
   await recordMarketEvents(req.db, runId, await source.markets());
+  // A resumed run checks its rebuilt portfolio against its stored fills when it reaches the checkpoint (resumeProof.ts).
+  const execution =
+    req.resumeRunId !== undefined && resumeFrom > 0
+      ? provingExecution(replayExecution, replayExecution.engine.portfolio, runId, resumeFrom, await loadImpliedPositions(req.db.connection, runId, resumeFrom))
+      : replayExecution;
   const strategy = stored
     ? stored.strategy(config.strategy, config.strategy.kind)
     : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket });

@@ -108,24 +108,47 @@ export class Budget {
    * answer may come later, when calls granted before this one have settled.
    */
   reserve(tier: string, amountNusd: number): Promise<ReserveOutcome> {
-    const now = this.clock.now();
-    const day = utcDay(now);
-    const month = utcMonth(now);
-    return new Promise<ReserveOutcome>((resolve) => {
-      this.#queue.push({ tier, amount: amountNusd, day, month, resolve });
-      this.#pump();
-    });
+    const asked = this.request(tier, amountNusd);
+    return "outcome" in asked ? Promise.resolve(asked.outcome) : asked.pending;
   }
 
-  /** Replace the reservation by the actual cost (0 for a call that cost nothing). */
+  /**
+   * reserve(), telling whether the answer is known at once: `outcome` when it
+   * was decided inside this call, `pending` when it waits for earlier calls
+   * to settle. The router asks when a call leaves its endpoint's queue, and
+   * gives its queue slot back while an answer is pending. `at` is the run
+   * clock's time of the call (read by the caller: a queue callback runs
+   * outside the request's atDecisionTime context).
+   */
+  request(tier: string, amountNusd: number, at?: number): { outcome: ReserveOutcome } | { pending: Promise<ReserveOutcome> } {
+    const now = at ?? this.clock.now();
+    const day = utcDay(now);
+    const month = utcMonth(now);
+    let decided: ReserveOutcome | undefined;
+    let resolveLater: ((outcome: ReserveOutcome) => void) | undefined;
+    this.#queue.push({
+      tier,
+      amount: amountNusd,
+      day,
+      month,
+      resolve: (outcome) => (resolveLater ? resolveLater(outcome) : (decided = outcome)),
+    });
+    this.#pump();
+    if (decided !== undefined) return { outcome: decided };
+    return { pending: new Promise<ReserveOutcome>((resolve) => (resolveLater = resolve)) };
+  }
+
+  /** Replace the reservation by the actual cost (0 for a call that cost nothing), capped at the reservation. */
   settle(reservation: Reservation, actualNusd: number): void {
     if (!this.#open.delete(reservation.id)) throw new Error(`reservation ${reservation.id} settled twice`);
+    // Never more than was reserved (the guarantee that spend stays under every limit), never an odd number.
+    const actual = Number.isSafeInteger(actualNusd) && actualNusd >= 0 ? Math.min(actualNusd, reservation.amountNusd) : reservation.amountNusd;
     this.#runReserved -= reservation.amountNusd;
-    this.#runSpent += actualNusd;
+    this.#runSpent += actual;
     for (const check of this.#checks(reservation.tier, reservation.day, reservation.month)) {
       const w = this.#window(check.key);
       w.reserved -= reservation.amountNusd;
-      w.spent += actualNusd;
+      w.spent += actual;
       if (check.limit !== undefined && check.limit > 0) this.#alert(check.label, check.window, w, check.limit);
     }
     this.#pump();

@@ -6,6 +6,7 @@
  * Rows never carry API keys: nothing key-shaped is a field here.
  */
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import { toWellFormed } from "../../providers/answerLimits.ts";
 
 export type CallStatus = "ok" | "error" | "refused" | "abstained";
 
@@ -126,14 +127,21 @@ export class DuckDbCallLog implements CallLog {
     }
     const a = (this.#appender ??= await this.connection.createAppender("llm_calls"));
     const text = (v: string | null | undefined) => (v === undefined || v === null ? a.appendNull() : a.appendVarchar(v));
-    const big = (v: number | undefined) => (v === undefined ? a.appendNull() : a.appendBigInt(BigInt(v)));
-    const dbl = (v: number | undefined) => (v === undefined ? a.appendNull() : a.appendDouble(v));
+    // The router checks every figure (usageCheck.ts); this is the last guard, so one odd value can never stop the log:
+    // a count that is not a safe integer is rounded when finite, else stored as 0 (NOT NULL columns) or NULL.
+    const whole = (v: number) => (Number.isSafeInteger(v) ? v : Number.isFinite(v) && Number.isSafeInteger(Math.round(v)) ? Math.round(v) : undefined);
+    const big = (v: number | undefined) => {
+      const n = v === undefined ? undefined : whole(v);
+      return n === undefined ? a.appendNull() : a.appendBigInt(BigInt(n));
+    };
+    const count = (v: number) => a.appendBigInt(BigInt(whole(v) ?? 0));
+    const dbl = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? a.appendNull() : a.appendDouble(v));
     for (const r of rows) {
       // Column order of llm_calls in harness/store/schema.sql.
       text(this.runId);
       text(r.callId);
       big(r.simTs);
-      big(r.wallTs);
+      count(r.wallTs);
       text(r.task);
       text(r.agent);
       text(r.tier);
@@ -142,18 +150,18 @@ export class DuckDbCallLog implements CallLog {
       text(r.promptHash);
       text(r.status);
       text(r.errorClass);
-      a.appendInteger(r.attempts);
-      big(r.inputTokens);
-      big(r.outputTokens);
-      big(r.cachedTokens);
-      big(r.costNusd);
+      a.appendInteger(Number.isSafeInteger(r.attempts) ? r.attempts : 0);
+      count(r.inputTokens);
+      count(r.outputTokens);
+      count(r.cachedTokens);
+      count(r.costNusd);
       big(r.reportedCostNusd);
       dbl(r.latencyMs);
       dbl(r.ttftMs);
       dbl(r.gpuMs);
       text(r.cache);
       text(r.finishReason);
-      text(r.answerText);
+      text(r.answerText === undefined ? undefined : toWellFormed(r.answerText));
       a.endRow();
     }
     a.flushSync();

@@ -1,11 +1,13 @@
 /**
  * The model router: per task, an ordered chain of models across tiers
- * (local, cheap, balanced, premium), tried in turn. For each model: breaker
- * check, budget reservation from the worst-case cost, the call through the
- * endpoint's queue with retries (full-jitter backoff, Retry-After honoured)
- * on rate-limit, server, timeout and network errors only, then schema and
- * range validation, cost settlement, a row in the call log. A bad request,
- * auth failure or malformed answer moves straight to the next model.
+ * (local, cheap, balanced, premium), tried in turn. For each model: the call
+ * waits in the endpoint's queue; when it leaves it, the breaker is asked (a
+ * ticket) and the worst-case cost reserved, then it goes on the wire, with
+ * retries (full-jitter backoff, Retry-After honoured) on rate-limit, server,
+ * timeout and network errors only; then usage checks (usageCheck.ts: odd
+ * figures are charged the reservation, never more), answer limits and
+ * schema/range validation, cost settlement, a row in the call log. A bad
+ * request, auth failure or malformed answer moves straight to the next model.
  *
  * Every provider tried leaves one llm_calls row, so a call is always either
  * answered or recorded as failed, never lost.
@@ -29,7 +31,9 @@ import type { AnswerSpec } from "../../providers/forecastAnswer.ts";
 import { tryParseJsonAnswer } from "../../providers/structuredOutput.ts";
 import { requestKey } from "../../providers/cassette.ts";
 import { DEFAULT_RETRY, realSleep, retryDelay, type RetryPolicy, type Sleep } from "./backoff.ts";
-import type { Budget } from "./budget.ts";
+import type { Budget, Reservation, ReserveOutcome } from "./budget.ts";
+import { answerProblem, toWellFormed } from "../../providers/answerLimits.ts";
+import { checkUsage, type UsageAnomaly } from "./usageCheck.ts";
 import type { AnswerJournal, JournalEntry } from "./callJournal.ts";
 import type { CallLog, CallRecord } from "./callLog.ts";
 import { monotonicClock, type HealthClock } from "./circuitBreaker.ts";
@@ -124,6 +128,15 @@ export type RouterOutcome<T> =
 /** Failures that say something about the provider's health (a bad request or a silly answer does not). */
 const BREAKER_COUNTS: ReadonlySet<ErrorClass> = new Set(["rate_limited", "server", "timeout", "network", "auth"]);
 
+/** What one trip through the endpoint's queue came back with. */
+type SendOutcome =
+  | { kind: "open" }
+  | { kind: "wait"; pending: Promise<ReserveOutcome> }
+  | { kind: "refused"; outcome: Extract<ReserveOutcome, { ok: false }> }
+  | { kind: "sent"; result: ProviderResult }
+  | { kind: "failed"; failure: ProviderError };
+
+
 type CandidateOutcome<T> =
   | { kind: "ok"; outcome: Extract<RouterOutcome<T>, { ok: true }> }
   | { kind: "failed"; errorClass: string; message: string; trace: AttemptTrace; refusedByBudget: boolean; stopChain?: boolean };
@@ -145,6 +158,8 @@ export class Router {
   readonly #log: RouterLogger;
   readonly #health: HealthClock;
   readonly #inflight = new Map<string, Promise<CandidateOutcome<unknown>>>();
+  /** Odd usage seen so far, by kind (usageCheck.ts): each one was charged at most its reservation and logged. */
+  readonly usageAnomalies = new Map<UsageAnomaly, number>();
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -284,23 +299,32 @@ export class Router {
     if (!endpoint) throw new Error(`unknown endpoint ${ref.endpoint}`);
     const base: AttemptTrace = { provider: ref.endpoint, model: ref.model, tier: ref.tier, status: "skipped", attempts: 0 };
     const journaled = this.#deps.journal?.take(promptHash);
-    if (!journaled && !endpoint.breaker.tryAcquire(this.#health.now())) {
-      return { kind: "failed", errorClass: "circuit_open", message: `${ref.endpoint}: circuit open`, trace: { ...base, errorClass: "circuit_open" }, refusedByBudget: false };
-    }
     const maxTokens = providerRequest.maxTokens ?? 1024;
     const promptBytes = request.messages.reduce((n, m) => n + Buffer.byteLength(m.content, "utf8") + 8, 0) + (request.answer ? Buffer.byteLength(JSON.stringify(request.answer.jsonSchema)) + 64 : 0);
     const worst = worstCaseNusd(price, promptBytes, maxTokens);
-    const reserved = await this.#deps.budget.reserve(ref.tier, worst);
-    if (!reserved.ok) {
-      if (!journaled) endpoint.breaker.recordNeutral();
-      const errorClass = reserved.kind;
-      this.#log("warn", errorClass === "run_budget" ? "the run's real-money cap refused a call" : "budget refused a call", { task: request.task, provider: ref.endpoint, model: ref.model, reason: reserved.reason });
+    const breaker = endpoint.breaker;
+    const refused = (outcome: Extract<ReserveOutcome, { ok: false }>): CandidateOutcome<T | string> => {
+      const errorClass = outcome.kind;
+      this.#log("warn", errorClass === "run_budget" ? "the run's real-money cap refused a call" : "budget refused a call", { task: request.task, provider: ref.endpoint, model: ref.model, reason: outcome.reason });
       const trace: AttemptTrace = { ...base, status: "refused", errorClass };
       this.#record(request, trace, { status: "refused", errorClass, attempts: 0, promptHash });
-      return { kind: "failed", errorClass, message: reserved.reason, trace, refusedByBudget: errorClass === "budget", stopChain: errorClass === "run_budget" };
-    }
+      return { kind: "failed", errorClass, message: outcome.reason, trace, refusedByBudget: errorClass === "budget", stopChain: errorClass === "run_budget" };
+    };
+    const circuitOpen = (): CandidateOutcome<T | string> => ({
+      kind: "failed",
+      errorClass: "circuit_open",
+      message: `${ref.endpoint}: circuit open`,
+      trace: { ...base, errorClass: "circuit_open" },
+      refusedByBudget: false,
+    });
 
-    let settled = false;
+    let reservation: Reservation | undefined;
+    if (journaled) {
+      // Answered from the interrupted run's journal: no queue, no breaker, its recorded cost counted again.
+      const asked = await this.#deps.budget.reserve(ref.tier, worst);
+      if (!asked.ok) return refused(asked);
+      reservation = asked.reservation;
+    }
     try {
       let result: ProviderResult | undefined;
       let failure: ProviderError | undefined;
@@ -308,80 +332,132 @@ export class Router {
       let latencyMs = 0;
       if (journaled) {
         result = journalResult(journaled);
-        attempts = 0;
         latencyMs = journaled.latencyMs ?? 0;
       } else {
         const started = performance.now();
+        const at = this.#deps.clock.now(); // read here: the queue callback runs outside this request's atDecisionTime context
+        let priority = 0;
         for (;;) {
-          attempts += 1;
-          try {
-            const client = endpoint.nextClient();
-            result = await endpoint.queue.add(() => client.complete(providerRequest));
-            endpoint.breaker.recordSuccess();
-            break;
-          } catch (error) {
-            failure = error instanceof ProviderError ? error : new ProviderError("server", error instanceof Error ? error.message : String(error), { provider: ref.endpoint });
-            if (BREAKER_COUNTS.has(failure.errorClass)) endpoint.breaker.recordFailure(this.#health.now());
-            else endpoint.breaker.recordNeutral();
-            if (!RETRYABLE.has(failure.errorClass) || attempts > this.#retry.maxRetries || request.signal?.aborted) break;
-            const retryAfter = failure.details.retryAfterMs;
-            if (retryAfter !== undefined && retryAfter > this.#retry.maxRetryAfterMs) {
-              endpoint.breaker.coolDownUntil(this.#health.now() + retryAfter);
-              break;
+          // The breaker and the budget are asked when the call leaves the queue, just before it goes on the wire.
+          const client = endpoint.nextClient();
+          const sent = await endpoint.queue.add(async (): Promise<SendOutcome> => {
+            const ticket = breaker.admit(this.#health.now());
+            if (!ticket) return { kind: "open" };
+            if (!reservation) {
+              const asked = this.#deps.budget.request(ref.tier, worst, at);
+              if ("pending" in asked) {
+                breaker.released(ticket);
+                return { kind: "wait", pending: asked.pending }; // give the slot back while earlier calls settle
+              }
+              if (!asked.outcome.ok) {
+                breaker.released(ticket);
+                return { kind: "refused", outcome: asked.outcome };
+              }
+              reservation = asked.outcome.reservation;
             }
-            await this.#sleep(retryDelay(attempts - 1, this.#retry, this.#rng, retryAfter));
-            if (!endpoint.breaker.tryAcquire(this.#health.now())) break;
+            try {
+              const answered = await client.complete(providerRequest);
+              breaker.succeeded(ticket);
+              return { kind: "sent", result: answered };
+            } catch (error) {
+              const classified = error instanceof ProviderError ? error : new ProviderError("server", error instanceof Error ? error.message : String(error), { provider: ref.endpoint });
+              if (BREAKER_COUNTS.has(classified.errorClass)) breaker.failed(ticket, this.#health.now());
+              else breaker.released(ticket);
+              return { kind: "failed", failure: classified };
+            }
+          }, { priority });
+          if (sent.kind === "wait") {
+            const decided = await sent.pending;
+            if (!decided.ok) return refused(decided);
+            reservation = decided.reservation;
+            priority = 1; // reserved: goes out ahead of calls that have not
+            continue;
           }
+          if (sent.kind === "refused") return refused(sent.outcome);
+          if (sent.kind === "open") {
+            if (attempts === 0) return circuitOpen();
+            break; // a retry found the breaker open: the last failure stands
+          }
+          attempts += 1;
+          if (sent.kind === "sent") {
+            result = sent.result;
+            break;
+          }
+          failure = sent.failure;
+          if (!RETRYABLE.has(failure.errorClass) || attempts > this.#retry.maxRetries || request.signal?.aborted) break;
+          const retryAfter = failure.details.retryAfterMs;
+          if (retryAfter !== undefined && retryAfter > this.#retry.maxRetryAfterMs) {
+            breaker.coolDownUntil(this.#health.now() + retryAfter);
+            break;
+          }
+          await this.#sleep(retryDelay(attempts - 1, this.#retry, this.#rng, retryAfter));
         }
         latencyMs = performance.now() - started;
       }
 
       if (!result) {
-        settled = true;
-        this.#deps.budget.settle(reserved.reservation, 0);
         const errorClass = failure?.errorClass ?? "server";
         const trace: AttemptTrace = { ...base, status: "error", errorClass, attempts };
         this.#record(request, trace, { status: "error", errorClass, attempts, promptHash, latencyMs });
         this.#log("warn", "model call failed", { task: request.task, provider: ref.endpoint, model: ref.model, errorClass, attempts, message: failure?.message });
         return { kind: "failed", errorClass, message: failure?.message ?? errorClass, trace, refusedByBudget: false };
       }
+      const held = reservation as Reservation;
 
       // Paid for whether or not the answer is usable: settle and account before validating.
       let cost: number;
       let reportedNusd: number | undefined;
+      let usage = result.usage;
       if (journaled) {
-        cost = journaled.costNusd;
+        cost = Math.min(journaled.costNusd, held.amountNusd);
         reportedNusd = journaled.reportedCostNusd;
       } else {
-        const computed = costNusd(price, result.usage);
-        reportedNusd = result.reportedCostUsd !== undefined ? Math.round(result.reportedCostUsd * 1e9) : undefined;
-        cost = reportedNusd ?? computed;
-        if (reportedNusd !== undefined && reportedNusd !== computed) {
-          this.#log("info", "provider-reported cost differs from the price table", { provider: ref.endpoint, model: ref.model, reportedNusd, computedNusd: computed });
+        const checked = checkUsage(result, price, promptBytes, maxTokens, held.amountNusd);
+        cost = checked.chargeNusd;
+        reportedNusd = checked.reportedNusd;
+        usage = checked.usage;
+        for (const anomaly of checked.anomalies) this.usageAnomalies.set(anomaly, (this.usageAnomalies.get(anomaly) ?? 0) + 1);
+        if (checked.anomalies.length > 0) {
+          this.#log("warn", "usage anomaly: charged at most the reserved worst case", {
+            task: request.task,
+            provider: ref.endpoint,
+            model: ref.model,
+            anomalies: checked.anomalies,
+            claimedNusd: checked.claimedNusd,
+            chargedNusd: cost,
+            reservedNusd: held.amountNusd,
+          });
+        } else if (reportedNusd !== undefined) {
+          const computed = costNusd(price, usage);
+          if (reportedNusd !== computed) this.#log("info", "provider-reported cost differs from the price table", { provider: ref.endpoint, model: ref.model, reportedNusd, computedNusd: computed });
         }
       }
-      settled = true;
-      this.#deps.budget.settle(reserved.reservation, cost);
+      this.#deps.budget.settle(held, cost);
+      reservation = undefined;
       const clockTs = this.#deps.clock.now();
       this.ledger.add({ provider: ref.endpoint, model: ref.model, task: request.task, tier: ref.tier, ts: clockTs, costNusd: cost, ...(request.agent !== undefined ? { agent: request.agent } : {}) });
 
+      // Limits first (size, nesting, encoding): nothing past them reaches a cache, a store or a clone.
       let answer: T | string = result.text;
-      let malformed: string | undefined;
-      if (request.answer) {
-        const value = result.parsed !== undefined ? result.parsed : tryParseJsonAnswer(result.text);
+      const value = request.answer ? (result.parsed !== undefined ? result.parsed : tryParseJsonAnswer(result.text)) : undefined;
+      let malformed = answerProblem(result.text, value);
+      if (malformed === undefined && request.answer) {
         const checked = value === undefined ? undefined : request.answer.validate.safeParse(value);
         if (!checked) malformed = `answer is not JSON: ${JSON.stringify(result.text.slice(0, 120))}`;
         else if (!checked.success) malformed = `answer out of schema or range: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
         else answer = checked.data;
       }
+      // What travels on holds only checked data: the raw text as an opaque string, no parsed tree.
+      const { parsed: _unchecked, ...kept } = result;
+      const clean: ProviderResult = { ...kept, usage };
       const usageFields = {
         attempts,
         promptHash,
         latencyMs,
         ttftMs: result.ttftMs,
-        usage: result,
+        usage: clean,
         costNusd: cost,
-        answerText: result.text,
+        answerText: toWellFormed(result.text),
         ...(reportedNusd !== undefined ? { reportedCostNusd: reportedNusd } : {}),
       };
       if (malformed !== undefined) {
@@ -395,11 +471,11 @@ export class Router {
       const callId = journaled ? journaled.callId : this.#record(request, trace, { status: "ok", ...usageFields });
       return {
         kind: "ok",
-        outcome: { ok: true, answer, result, provider: ref.endpoint, model: ref.model, tier: ref.tier, callId, costNusd: cost, trace: [trace] },
+        outcome: { ok: true, answer, result: clean, provider: ref.endpoint, model: ref.model, tier: ref.tier, callId, costNusd: cost, trace: [trace] },
       };
     } finally {
       // Never leave a reservation open: later reservations may be waiting for it.
-      if (!settled) this.#deps.budget.settle(reserved.reservation, 0);
+      if (reservation) this.#deps.budget.settle(reservation, 0);
     }
   }
 

@@ -40,22 +40,59 @@ const usd = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)
 const limits = z.object({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() }).strict();
 const tier = z.enum(["local", "cheap", "balanced", "premium"]);
 const modelRef = z.object({ endpoint: z.string(), model: z.string(), tier }).strict();
+/**
+ * Keys only from the environment, never echoed: a field meant to name an
+ * environment variable must look like one, and a URL must carry no
+ * credentials (user:password@ or a key-like query parameter). The messages
+ * say what is wrong and never repeat the value, which may be a pasted key.
+ */
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+/** A part between underscores that is long and holds digits reads like a key, not a name (OPENROUTER_KEY_A does not). */
+const KEY_LIKE_PART = /(^|_)(?=[A-Z0-9]*[0-9])[A-Z0-9]{20,}(_|$)/;
+const ENV_NAME_PROBLEM = "must be the NAME of an environment variable (upper-case letters, digits and _, like OPENROUTER_API_KEY), not a key; the value is not shown";
+const envNames = z.union([z.string(), z.array(z.string()).min(1)]).superRefine((v, ctx) => {
+  (typeof v === "string" ? [v] : v).forEach((name, i) => {
+    if (!ENV_NAME.test(name) || KEY_LIKE_PART.test(name)) ctx.addIssue({ code: "custom", message: ENV_NAME_PROBLEM, input: undefined, ...(typeof v === "string" ? {} : { path: [i] }) });
+  });
+});
+const KEY_LIKE_PARAM = /^(api[-_]?key|key|token|access[-_]?token|auth|authorization|secret|client[-_]?secret|password|pass|pwd|sig|signature|x-api-key)$/i;
+
+/** Why this URL cannot be accepted, without repeating any of it; undefined when it is fine. */
+export function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be a URL (http:// or https://); the value is not shown";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http:// or https:// URL; the value is not shown";
+  if (url.username !== "" || url.password !== "") return "must not carry credentials (user:password@): put the key in an environment variable named by apiKeyEnv; the value is not shown";
+  for (const name of url.searchParams.keys()) {
+    if (KEY_LIKE_PARAM.test(name)) return `must not carry a key-like query parameter ("${name}"): put the key in an environment variable named by apiKeyEnv; the value is not shown`;
+  }
+  return undefined;
+}
+const safeUrl = z.string().superRefine((v, ctx) => {
+  const problem = urlProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: undefined });
+});
+
 const common = { concurrency: z.number().int().positive().optional(), requestsPerMinute: z.number().int().positive().optional(), timeoutMs: z.number().int().positive().optional() };
 
 const endpointSchema = z.discriminatedUnion("kind", [
   z
     .object({
       kind: z.literal("openai"),
-      baseURL: z.string().url(),
+      baseURL: safeUrl,
       /** Env var name(s) holding the key(s); several spread load over keys. */
-      apiKeyEnv: z.union([z.string(), z.array(z.string()).min(1)]),
+      apiKeyEnv: envNames,
       structuredOutput: z.enum(["json_schema", "json_object", "instructions"]).optional(),
       stream: z.boolean().optional(),
       openRouterUsage: z.boolean().optional(),
       ...common,
     })
     .strict(),
-  z.object({ kind: z.literal("ollama"), host: z.string().url(), embeddingModel: z.string().optional(), ...common }).strict(),
+  z.object({ kind: z.literal("ollama"), host: safeUrl, embeddingModel: z.string().optional(), ...common }).strict(),
   z
     .object({
       kind: z.literal("local"),

@@ -6,7 +6,8 @@
  * makes `replay --resume` exact after a kill -9.
  */
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
-import { openDb, type Db } from "../db/duckdb.ts";
+import type { Db } from "../db/duckdb.ts";
+import { openDbFile } from "../db/dbFile.ts";
 import { applySchema } from "./schema.ts";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -177,7 +178,7 @@ export class DuckDbStore implements Store {
 
   static async open(path: string): Promise<Db> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const db = await openDb(path);
+    const db = await openDbFile(path, "results");
     await applySchema(db.connection);
     return db;
   }

@@ -13,7 +13,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { listValue, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
-import { openDb, type Db } from "../../db/duckdb.ts";
+import type { Db } from "../../db/duckdb.ts";
+import { openDbFile } from "../../db/dbFile.ts";
 import type { CacheBackend, CacheEntry, TimeWindow } from "../cache.ts";
 import { decodeOutcome } from "../entryCodec.ts";
 
@@ -52,12 +53,8 @@ export class DuckDbCache implements CacheBackend {
 
   static async open(path: string): Promise<DuckDbCache> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    let db: Db;
-    try {
-      db = await openDb(path);
-    } catch (error) {
-      throw new Error(`cache ${path}: cannot open (${(error as Error).message}); DuckDB allows one writing process per file: share a cache between processes through the redis backend`);
-    }
+    // Busy, foreign or damaged files are refused here with the path and what to do (harness/db/dbFile.ts).
+    const db = await openDbFile(path, "cache");
     await db.connection.run(SCHEMA);
     return new DuckDbCache(db, path);
   }
