@@ -1,6 +1,7 @@
 /** Which runs a report covers: named ids, the last N started, or every run. */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryRows, sqlList, str } from "./query.ts";
+import { resolveRunIds, RunIdError } from "../harness/store/runIds.ts";
 
 export interface RunSelection {
   runIds?: readonly string[] | undefined;
@@ -26,7 +27,17 @@ export class RunSelectionError extends Error {
 
 export async function selectRuns(connection: DuckDBConnection, selection: RunSelection): Promise<SelectedRun[]> {
   let where = "";
-  if (selection.runIds && selection.runIds.length > 0) where = `WHERE run_id IN (${sqlList(selection.runIds)})`;
+  // Ids or unique prefixes, each resolved (and checked) before --last narrows them: `report <ids> --last 6` is the last 6 of those ids.
+  let runIds: string[] | undefined;
+  if (selection.runIds && selection.runIds.length > 0) {
+    try {
+      runIds = await resolveRunIds(connection, selection.runIds);
+    } catch (error) {
+      if (error instanceof RunIdError) throw new RunSelectionError(error.message);
+      throw error;
+    }
+    where = `WHERE run_id IN (${sqlList(runIds)})`;
+  }
   const limit = selection.last !== undefined ? `LIMIT ${Math.max(0, Math.floor(selection.last))}` : "";
   // Last N by start time, then shown oldest first so tables read in run order.
   const rows = await queryRows(
@@ -34,11 +45,6 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
     `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at
        FROM runs ${where} ORDER BY started_at DESC, run_id DESC ${limit}) ORDER BY started_at, run_id`,
   );
-  if (selection.runIds && selection.runIds.length > 0) {
-    const found = new Set(rows.map((r) => str(r, "run_id")));
-    const missing = selection.runIds.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new RunSelectionError(`no such run in the results DB: ${missing.join(", ")}`);
-  }
   return rows.map((r) => ({
     runId: str(r, "run_id"),
     label: str(r, "label"),

@@ -272,15 +272,16 @@ export class CachedRouter implements CompletingRouter {
       latencyMs: performance.now() - started,
       cache: kind,
       finishReason: o.result.finishReason,
+      servedText: o.result.text,
     });
-    const trace: AttemptTrace = { provider: o.provider, model: o.model, tier: o.tier, status: "ok", attempts: 0 };
+    const trace: AttemptTrace = { provider: o.provider, model: o.model, tier: o.tier, status: "ok", attempts: 0, callId };
     return { ok: true, answer, result: o.result, provider: o.provider, model: o.model, tier: o.tier, callId, costNusd: 0, trace: [trace] };
   }
 
   #recordRow(
     request: AnyRequest,
     key: string,
-    row: { provider: string; model: string; tier?: string; status: "ok" | "error"; errorClass?: string; latencyMs: number; cache: "miss" | "exact" | "semantic"; finishReason?: string },
+    row: { provider: string; model: string; tier?: string; status: "ok" | "error"; errorClass?: string; latencyMs: number; cache: "miss" | "exact" | "semantic"; finishReason?: string; servedText?: string },
   ): string {
     const callId = randomUUID();
     this.#o.callLog.record({
@@ -303,6 +304,8 @@ export class CachedRouter implements CompletingRouter {
       latencyMs: row.latencyMs,
       cache: row.cache,
       ...(row.finishReason !== undefined ? { finishReason: row.finishReason } : {}),
+      ...(row.servedText !== undefined ? { servedText: row.servedText } : {}),
+      messages: request.messages,
     });
     return callId;
   }

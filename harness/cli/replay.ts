@@ -10,6 +10,7 @@ import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
 import { formatTable } from "./table.ts";
 import { metricValue } from "../results/runMetrics.ts";
+import { runIdArg } from "./runs.ts";
 
 interface ReplayArgs {
   config?: string;
@@ -60,6 +61,7 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
   const db = await DuckDbStore.open(args.db);
   const bar = replayProgressBar(args.progress && !args.json);
   try {
+    if (args.resume !== undefined) args = { ...args, resume: await runIdArg(db, args.resume) };
     const { config, datasetDir } = args.resume
       ? await loadRunForResume(db, args.resume)
       : { config: loadRunConfig(args.config!), datasetDir: args.dataset! };

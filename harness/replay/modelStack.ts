@@ -23,6 +23,7 @@ import type { ForecastRouter } from "../../strategies/llmForecaster.ts";
 import { buildCachedRouter } from "../cache/openCache.ts";
 import type { CachedRouter } from "../cache/cachedRouter.ts";
 import { LocalModelProvider } from "../../providers/llamaCpp.ts";
+import { DEFAULT_TRANSCRIPTS, type TranscriptPolicy } from "../store/callTranscripts.ts";
 
 /** The tiny model shipped in the repo (models/PROVENANCE.md). */
 export const BUNDLED_MODEL = fileURLToPath(new URL("../../models/stories260K.gguf", import.meta.url));
@@ -64,6 +65,11 @@ export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined
   return config.router as RouterConfig;
 }
 
+/** What of each call's prompt and answer the run keeps (llm_transcripts). */
+export function transcriptPolicy(config: RunConfig): TranscriptPolicy {
+  return config.transcripts ?? DEFAULT_TRANSCRIPTS;
+}
+
 /** The stack of a run that calls no model. */
 export const NO_MODELS: ModelStack = { router: undefined, maxInFlight: 1, stopReason: () => null, flush: async () => {}, close: async () => {} };
 
@@ -84,7 +90,7 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   const routerConfig =
     configured && options.runUsd !== undefined ? { ...configured, budget: { ...(configured.budget ?? {}), runUsd: options.runUsd } } : configured;
   if (!routerConfig) return NO_MODELS;
-  const callLog = new DuckDbCallLog(options.db.connection, options.runId);
+  const callLog = new DuckDbCallLog(options.db.connection, options.runId, undefined, undefined, transcriptPolicy(config));
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
   const clock = new DecisionClock(options.clock);
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
@@ -259,9 +265,10 @@ export async function buildSharedModels(
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const maxInFlight = maxInFlightFor(routerConfig);
+  const transcripts = transcriptPolicy(config);
   return {
     forRun({ runId, clock: runClock, db }) {
-      const log = new DuckDbCallLog(db.connection, runId);
+      const log = new DuckDbCallLog(db.connection, runId, undefined, undefined, transcripts);
       callLog.attach(runId, log);
       const scope: RunScope = { runId, clock: runClock };
       const router: ForecastRouter = {

@@ -105,6 +105,8 @@ export interface AttemptTrace {
   status: CallRecord["status"] | "skipped";
   errorClass?: string;
   attempts: number;
+  /** The llm_calls row this attempt wrote (absent when it wrote none, e.g. skipped by an open breaker). */
+  callId?: string;
 }
 
 export type RouterOutcome<T> =
@@ -388,6 +390,7 @@ export class Router {
         const trace: AttemptTrace = { ...base, status: "error", errorClass: "malformed_output", attempts };
         // A journaled answer already has its row.
         if (!journaled) this.#record(request, trace, { status: "error", errorClass: "malformed_output", ...usageFields });
+        else trace.callId = journaled.callId;
         this.#log("warn", "malformed model answer", { task: request.task, provider: ref.endpoint, model: ref.model, detail: malformed, ...(journaled ? { journal: journaled.callId } : {}) });
         return { kind: "failed", errorClass: "malformed_output", message: malformed, trace, refusedByBudget: false };
       }
@@ -445,7 +448,9 @@ export class Router {
       cache: "miss",
       ...(r ? { finishReason: r.finishReason } : {}),
       ...(fields.answerText !== undefined ? { answerText: fields.answerText } : {}),
+      messages: request.messages,
     });
+    trace.callId = callId;
     return callId;
   }
 }
