@@ -19,6 +19,7 @@ import { benchCommand } from "./bench.ts";
 import { runsCommand } from "./runs.ts";
 import { showCommand } from "./show.ts";
 import { exportCommand } from "./export.ts";
+import { cacheCommand } from "./cache.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -37,4 +38,5 @@ export const commands: Array<CommandModule<any, any>> = [
   runsCommand,
   showCommand,
   exportCommand,
+  cacheCommand,
 ];

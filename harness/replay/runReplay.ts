@@ -29,6 +29,8 @@ import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
 import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
+import { abstentionsByReason, totalByReason } from "../store/runDetail.ts";
+import type { CacheMode } from "../cache/cacheMode.ts";
 import { buildModelStack, NO_MODELS, type SharedModels } from "./modelStack.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
@@ -65,6 +67,8 @@ export interface ReplayRequest {
    * run answers from its own call journal and seeds its own budget).
    */
   models?: SharedModels;
+  /** `--cache` (harness/cache/cacheMode.ts): how this run uses the config's response cache. */
+  cacheMode?: CacheMode;
 }
 
 export interface ReplayOutcome {
@@ -80,6 +84,8 @@ export interface ReplayOutcome {
   datasetName: string;
   fillModel: string;
   filterDropped: Readonly<Record<string, number>>;
+  /** Abstained forecasts by reason (all models), most frequent first; empty for an interrupted run. */
+  abstentions: Array<{ reason: string; n: number }>;
 }
 
 export function newRunId(config: RunConfig): string {
@@ -158,7 +164,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     models = req.models.forRun({ runId, clock, db: req.db });
   } else if (!stored) {
     try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}) });
+      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}), ...(req.cacheMode ? { cacheMode: req.cacheMode } : {}) });
     } catch (error) {
       // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
       const message = error instanceof Error ? error.message : String(error);
@@ -214,6 +220,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
         datasetName: described.name,
         fillModel: execution.fillModel,
         filterDropped: result.filterDropped,
+        abstentions: [],
       };
     }
     await store.flush();
@@ -228,6 +235,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     });
     await store.writeMetrics(metrics, bins);
     const digest = await runDigest(req.db.connection, runId);
+    const abstentions = totalByReason(await abstentionsByReason(req.db.connection, runId));
     const totalMs = performance.now() - started;
     await store.complete({ digest, events: result.events, simStart: result.simStart, simEnd: result.simEnd, wallMs: Math.round(totalMs) });
     return {
@@ -241,6 +249,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       datasetName: described.name,
       fillModel: execution.fillModel,
       filterDropped: result.filterDropped,
+      abstentions,
     };
   } catch (error) {
     await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);

@@ -221,6 +221,28 @@ export class Router {
     return undefined;
   }
 
+  /**
+   * One cheap request per endpoint a route uses (its first client), in parallel, before a run:
+   * rejects with one line naming each endpoint that is unreachable or refuses its key.
+   */
+  async preflight(): Promise<void> {
+    const used = new Set<string>();
+    for (const route of Object.values(this.#deps.routes)) for (const ref of [...route.chain, ...(route.premium ?? [])]) used.add(ref.endpoint);
+    for (const ref of this.#deps.whenExhausted?.fallback ?? []) used.add(ref.endpoint);
+    const failures: string[] = [];
+    await Promise.all(
+      [...used].map(async (name) => {
+        const client = this.#deps.endpoints.get(name)?.clients[0];
+        try {
+          await client?.preflight?.();
+        } catch (error) {
+          failures.push(`endpoint "${name}": ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+    if (failures.length > 0) throw new Error(`pre-flight check failed, nothing was run: ${failures.sort().join("; ")}`);
+  }
+
   /** Release every provider's resources (loaded local models); the router is unusable afterwards. */
   async close(): Promise<void> {
     for (const endpoint of this.#deps.endpoints.values()) {

@@ -32,6 +32,13 @@ export async function abstentionsByReason(c: DuckDBConnection, runId: string): P
   ).map((r) => ({ model: r.model, reason: r.reason, n: r.n, share: r.total > 0 ? r.n / r.total : 0 }));
 }
 
+/** Abstentions summed over models, by reason, most frequent first. */
+export function totalByReason(counts: readonly AbstentionCount[]): Array<{ reason: string; n: number }> {
+  const by = new Map<string, number>();
+  for (const a of counts) by.set(a.reason, (by.get(a.reason) ?? 0) + a.n);
+  return [...by].map(([reason, n]) => ({ reason, n })).sort((a, b) => b.n - a.n || (a.reason < b.reason ? -1 : 1));
+}
+
 export interface FunnelStep {
   step: string;
   n: number | null;
