@@ -20,6 +20,7 @@ import { runsCommand } from "./runs.ts";
 import { showCommand } from "./show.ts";
 import { exportCommand } from "./export.ts";
 import { cacheCommand } from "./cache.ts";
+import { viewCommand } from "./view.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -39,4 +40,5 @@ export const commands: Array<CommandModule<any, any>> = [
   showCommand,
   exportCommand,
   cacheCommand,
+  viewCommand,
 ];
