@@ -66,7 +66,7 @@ const shared = (y: Argv) =>
     .option("prefix", { type: "string", describe: "Key prefix of the Redis cache" })
     .option("json", { type: "boolean", default: false, describe: "Print as JSON" });
 
-const statsCommand: CommandModule<object, CacheArgs> = {
+export const statsCommand: CommandModule<object, CacheArgs> = {
   command: "stats",
   describe: "Entries in the cache and where it is",
   builder: (y) => shared(y) as never,
@@ -78,7 +78,7 @@ const statsCommand: CommandModule<object, CacheArgs> = {
     }),
 };
 
-const clearCommand: CommandModule<object, CacheArgs> = {
+export const clearCommand: CommandModule<object, CacheArgs> = {
   command: "clear",
   describe: "Delete every entry of the cache (refuses without --yes)",
   builder: (y) => shared(y).option("yes", { alias: "y", type: "boolean", default: false, describe: "Really delete" }) as never,
