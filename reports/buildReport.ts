@@ -84,7 +84,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   const title = options.title ?? `tapedeck report: ${data.runs.length} run${data.runs.length === 1 ? "" : "s"}`;
   const generatedAt = new Date().toISOString();
   const htmlPath = join(outDir, "report.html");
-  writeFileSync(htmlPath, reportHtml({ title, generatedAt, dbPath: options.dbPath, leaderboard: data.leaderboard, ablation: data.ablation, charts }));
+  writeFileSync(htmlPath, reportHtml({ title, generatedAt, dbPath: options.dbPath, leaderboard: data.leaderboard, ablation: data.ablation, charts, abstentions: data.abstentions }));
   const markdownPath = join(outDir, "summary.md");
   writeFileSync(markdownPath, summaryMarkdown({ title, generatedAt, leaderboard: data.leaderboard, charts, pngPath: (id) => `charts/${id}.png` }));
   return { htmlPath, markdownPath, chartFiles, runIds: data.runs.map((r) => r.runId) };

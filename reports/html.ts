@@ -11,6 +11,7 @@ import { LEADERBOARD_COLUMNS, formatMetric } from "./metricNames.ts";
 import type { Row } from "./query.ts";
 import type { LeaderboardRow } from "./reportData.ts";
 import { vegaBundles } from "./vegaBundles.ts";
+import { abstentionsTable } from "./abstentions.ts";
 
 export function escapeHtml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
@@ -55,6 +56,8 @@ export interface HtmlInput {
   leaderboard: readonly LeaderboardRow[];
   ablation: readonly Row[];
   charts: readonly ChartDef[];
+  /** Abstentions by run, model and reason (reports/abstentions.ts); absent: no section. */
+  abstentions?: readonly Row[];
 }
 
 const STYLE = `body{font-family:"DejaVu Sans",Verdana,sans-serif;margin:24px;color:#222}
@@ -99,6 +102,7 @@ ${vegaBundles().map(inlineScript).join("\n")}
 <p class="caption">One row per run and model. Brier, log loss, skill, ECE, accuracy, spend, cache, latency and tokens/s belong to the model; signals, trades, P&amp;L, ROI, Sharpe, drawdown and net P&amp;L belong to the run (members of a consensus share one book).</p>
 <div class="scroll">${leaderboardTable(input.leaderboard)}</div>
 <script type="application/json" id="data-leaderboard">${scriptJson(input.leaderboard)}</script>
+${abstentionsTable(input.abstentions ?? [])}
 ${ablationTable(input.ablation)}
 ${input.ablation.length > 0 ? `<script type="application/json" id="data-ablation">${scriptJson(input.ablation)}</script>` : ""}
 ${chartSections}
