@@ -66,7 +66,7 @@ export function formatRunList(runs: readonly RunListEntry[]): string {
       r.dataset ?? "",
       r.status,
       stamp(r.startedAt),
-      r.wallMs === null ? null : Math.round(r.wallMs / 100) / 10,
+      r.wallMs === null ? null : (r.wallMs / 1000).toFixed(1),
       r.forecasts,
       r.scored,
       r.abstained,

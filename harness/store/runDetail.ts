@@ -89,7 +89,7 @@ export async function decisionFunnel(c: DuckDBConnection, runId: string): Promis
   if (!r) return [];
   return [
     { step: "events", n: r.events, note: "events replayed" },
-    { step: "filter", n: r.events !== null && r.dropped !== null ? r.dropped : null, note: "market events the filter dropped (never reached the strategy)" },
+    { step: "filter dropped", n: r.events !== null && r.dropped !== null ? r.dropped : null, note: "market events the filter dropped (never reached the strategy)" },
     { step: "decision points", n: r.points, note: "market and time pairs the strategy was asked about" },
     { step: "forecasts", n: r.forecasts, note: "forecast rows (every model; consensus members included)" },
     { step: "abstentions", n: r.abstained, note: `forecast rows without a probability; ${r.deciding_abstained} decision points left with nothing to size` },

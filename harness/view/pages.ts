@@ -183,8 +183,16 @@ export function forecastPage(runId: string, t: MarketTimeline, seq: number): str
 <h1>Forecast #${seq} on ${e(t.ticker)}</h1><p>${iso(f.ts)} · ${e(f.model)}${f.agent ? ` (${e(f.agent)})` : ""} · ${f.abstained ? `<span class="bad">abstained: ${e(f.abstainReason ?? "?")}</span>` : `p = ${fixed(f.probability, 4)}, confidence ${fixed(f.confidence, 2)}`} · market ${fixed(f.marketPrice, 3)}</p>
 ${f.rationale ? `<h2>Rationale</h2><p id="rationale">${e(f.rationale)}</p>` : ""}${call}${texts}
 <h2>What it led to</h2>${decision ? `<p id="decision">Decision #${decision.seq}: <b>${e(decision.action)}</b> ${decision.contracts} (${e(decision.reason)})${decision.edge !== null ? `, edge ${decision.edge.toFixed(4)}` : ""}</p>` : `<p id="decision" class="caption">No decision at this time (abstained, or another model's forecast was sized).</p>`}
-<table id="orders"><thead><tr><th>Order</th><th>Side</th><th>Contracts</th><th>Limit $</th><th>Status</th><th>Filled</th></tr></thead><tbody>${orders.map((o) => `<tr><td>${e(o.orderId)}</td><td>${e(o.side)}</td><td class="num">${o.contracts}</td><td class="num">${unitsToDollars(o.limitUnits).toFixed(4)}</td><td>${e(o.status)}</td><td class="num">${o.filled}</td></tr>`).join("")}</tbody></table>
-<table id="fills"><thead><tr><th>Fill</th><th>Contracts</th><th>Price $</th><th>Fee $</th><th>Liquidity</th></tr></thead><tbody>${fills.map((x) => `<tr><td>${e(x.fillId)}</td><td class="num">${x.contracts}</td><td class="num">${unitsToDollars(x.priceUnits).toFixed(4)}</td><td class="num">${unitsToDollars(x.feeUnits).toFixed(4)}</td><td>${e(x.liquidity)}</td></tr>`).join("")}</tbody></table>`,
+${
+  orders.length === 0
+    ? `<p class="caption" id="orders">No order.</p>`
+    : `<table id="orders"><thead><tr><th>Order</th><th>Side</th><th>Contracts</th><th>Limit $</th><th>Status</th><th>Filled</th></tr></thead><tbody>${orders.map((o) => `<tr><td>${e(o.orderId)}</td><td>${e(o.side)}</td><td class="num">${o.contracts}</td><td class="num">${unitsToDollars(o.limitUnits).toFixed(4)}</td><td>${e(o.status)}</td><td class="num">${o.filled}</td></tr>`).join("")}</tbody></table>`
+}
+${
+  fills.length === 0
+    ? ""
+    : `<table id="fills"><thead><tr><th>Fill</th><th>Contracts</th><th>Price $</th><th>Fee $</th><th>Liquidity</th></tr></thead><tbody>${fills.map((x) => `<tr><td>${e(x.fillId)}</td><td class="num">${x.contracts}</td><td class="num">${unitsToDollars(x.priceUnits).toFixed(4)}</td><td class="num">${unitsToDollars(x.feeUnits).toFixed(4)}</td><td>${e(x.liquidity)}</td></tr>`).join("")}</tbody></table>`
+}`,
   );
 }
 
