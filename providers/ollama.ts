@@ -6,6 +6,7 @@
  */
 import { Ollama } from "ollama";
 import type { FinishReason, EmbeddingProvider, Provider, ProviderRequest, ProviderResult } from "./provider.ts";
+import { preflightGet } from "./preflight.ts";
 import { ProviderError, classifyStatus, isAbortError, parseRetryAfter } from "./providerError.ts";
 import { tryParseJsonAnswer } from "./structuredOutput.ts";
 
@@ -27,6 +28,11 @@ export class OllamaProvider implements Provider, EmbeddingProvider {
   constructor(options: OllamaOptions) {
     this.name = options.name ?? "ollama";
     this.#options = options;
+  }
+
+  /** GET <host>/api/tags: an Ollama server that is not there fails the run before it starts (providers/preflight.ts). */
+  preflight(): Promise<void> {
+    return preflightGet(this.name, `${this.#options.host.replace(/\/+$/, "")}/api/tags`);
   }
 
   async complete(request: ProviderRequest): Promise<ProviderResult> {

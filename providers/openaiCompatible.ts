@@ -10,6 +10,7 @@ import type { FinishReason, Provider, ProviderRequest, ProviderResult, Usage } f
 import { ProviderError, classifyStatus, isAbortError, parseRetryAfter } from "./providerError.ts";
 import { tryParseJsonAnswer, withSchemaInstruction } from "./structuredOutput.ts";
 import { redactAndTruncate, redactSecrets } from "./redact.ts";
+import { preflightGet } from "./preflight.ts";
 
 export interface OpenAiCompatibleOptions {
   /** Provider name for logs, breakers and prices (e.g. "openrouter"). */
@@ -41,6 +42,15 @@ export class OpenAiCompatibleProvider implements Provider {
       maxRetries: 0,
       timeout: options.defaultTimeoutMs ?? 60_000,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+
+  /** GET <baseURL>/models with the key: unreachable or a refused key fails (providers/preflight.ts). */
+  preflight(): Promise<void> {
+    const base = this.#options.baseURL.replace(/\/+$/, "");
+    return preflightGet(this.name, `${base}/models`, {
+      headers: { Authorization: `Bearer ${this.#options.apiKey}` },
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
   }
 

@@ -60,6 +60,8 @@ export interface Provider {
   complete(request: ProviderRequest): Promise<ProviderResult>;
   /** Release what the provider holds (a loaded model, sockets); optional. */
   dispose?(): Promise<void>;
+  /** One cheap request (a models list) that rejects with a ProviderError when the endpoint is unreachable or refuses the key; optional. */
+  preflight?(): Promise<void>;
 }
 
 /** A provider that can also embed text (local GGUF, Ollama), for the semantic cache. */

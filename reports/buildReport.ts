@@ -97,7 +97,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   const generatedAt = new Date().toISOString();
   const htmlPath = join(outDir, "report.html");
   const scope = describeMarketFilter({ category: options.category, series: options.series });
-  writeFileSync(htmlPath, reportHtml({ title, generatedAt, dbPath: options.dbPath, leaderboard: data.leaderboard, ablation: data.ablation, charts, scope }));
+  writeFileSync(htmlPath, reportHtml({ title, generatedAt, dbPath: options.dbPath, leaderboard: data.leaderboard, ablation: data.ablation, charts, scope, abstentions: data.abstentions }));
   const markdownPath = join(outDir, "summary.md");
   writeFileSync(markdownPath, summaryMarkdown({ title, generatedAt, leaderboard: data.leaderboard, charts, pngPath: (id) => `charts/${id}.png` }));
   return { htmlPath, markdownPath, chartFiles, runIds: data.runs.map((r) => r.runId) };

@@ -13,6 +13,7 @@ import { BRIER_CI, LEADERBOARD_GROUPS, metricColumn, unplacedMetrics } from "./l
 import type { Row } from "./query.ts";
 import type { LeaderboardRow } from "./reportData.ts";
 import { vegaBundles } from "./vegaBundles.ts";
+import { abstentionsTable } from "./abstentions.ts";
 
 export function escapeHtml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
@@ -144,6 +145,8 @@ export interface HtmlInput {
   charts: readonly ChartDef[];
   /** The market subset the figures cover (--category / --series), or null for whole runs. */
   scope?: string | null | undefined;
+  /** Abstentions by run, model and reason (reports/abstentions.ts); absent: no section. */
+  abstentions?: readonly Row[];
 }
 
 const STYLE = `body{font-family:"DejaVu Sans",Verdana,sans-serif;margin:24px;color:#222}
@@ -194,6 +197,7 @@ ${input.scope ? `<p class="scope" id="report-scope">Only markets of ${escapeHtml
 ${leaderboardTable(input.leaderboard)}
 <script type="application/json" id="data-leaderboard">${scriptJson(input.leaderboard)}</script>
 <script>${LEADERBOARD_SCRIPT}</script>
+${abstentionsTable(input.abstentions ?? [])}
 ${ablationTable(input.ablation)}
 ${input.ablation.length > 0 ? `<script type="application/json" id="data-ablation">${scriptJson(input.ablation)}</script>` : ""}
 ${chartSections}

@@ -8,6 +8,7 @@
  * metric is missing they are computed from the raw rows (forecasts+outcomes,
  * llm_calls, decisions, fills, settlements) and otherwise left null (a dash).
  */
+import { loadAbstentions } from "./abstentions.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LEADERBOARD_COLUMNS } from "./metricNames.ts";
 import { paretoFrontier } from "./pareto.ts";
@@ -46,6 +47,8 @@ export interface ReportData {
   latency: Row[];
   throughput: Row[];
   marketCorrelation: Row[];
+  /** Abstained forecasts per run and model, with their reasons (reports/abstentions.ts). */
+  abstentions: Row[];
 }
 
 /** Raw-row fallbacks per (run, model), one SQL query; keys are metric names. */
@@ -275,5 +278,6 @@ export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[], s
      GROUP BY model HAVING count(*) >= 3 ORDER BY model`,
   );
   const heatmap = sweepHeatmap(runs, board);
-  return { runs, leaderboard: board, reliability, equity, costSkill, spend, ablation, waterfall, heatmap, latency, throughput, marketCorrelation };
+  const abstentions = await loadAbstentions(c, ids);
+  return { runs, leaderboard: board, reliability, equity, costSkill, spend, ablation, waterfall, heatmap, latency, throughput, marketCorrelation, abstentions };
 }

@@ -1,6 +1,7 @@
 /** Which runs a report covers: named ids, the last N started, or every run. */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryRows, sqlList, str } from "./query.ts";
+import { resolveRunIds, RunIdError } from "../harness/store/runIds.ts";
 
 export interface RunSelection {
   runIds?: readonly string[] | undefined;
@@ -34,7 +35,24 @@ export class RunSelectionError extends Error {
 
 export async function selectRuns(connection: DuckDBConnection, selection: RunSelection): Promise<SelectedRun[]> {
   const conditions: string[] = [];
-  if (selection.runIds && selection.runIds.length > 0) conditions.push(`run_id IN (${sqlList(selection.runIds)})`);
+  // Ids or unique prefixes, each resolved (and checked) before --last narrows them: `report <ids> --last 6` is the last 6 of those ids.
+  if (selection.runIds && selection.runIds.length > 0) {
+    let runIds: string[];
+    try {
+      runIds = await resolveRunIds(connection, selection.runIds);
+    } catch (error) {
+      if (error instanceof RunIdError) throw new RunSelectionError(error.message);
+      throw error;
+    }
+    conditions.push(`run_id IN (${sqlList(runIds)})`);
+    if (selection.dataset !== undefined) {
+      const onDataset = new Set(
+        (await queryRows(connection, `SELECT run_id FROM runs WHERE run_id IN (${sqlList(runIds)}) AND dataset_name = ${sqlList([selection.dataset])}`)).map((r) => str(r, "run_id")),
+      );
+      const missing = runIds.filter((id) => !onDataset.has(id));
+      if (missing.length > 0) throw new RunSelectionError(`no such run in the results DB on dataset ${selection.dataset}: ${missing.join(", ")}`);
+    }
+  }
   if (selection.dataset !== undefined) conditions.push(`dataset_name = ${sqlList([selection.dataset])}`);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   const limit = selection.last !== undefined ? `LIMIT ${Math.max(0, Math.floor(selection.last))}` : "";
@@ -44,14 +62,6 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
     `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at, fill_model, marking, coalesce(dataset_name, '') AS dataset_name
        FROM runs ${where} ORDER BY started_at DESC, run_id DESC ${limit}) ORDER BY started_at, run_id`,
   );
-  if (selection.runIds && selection.runIds.length > 0) {
-    const found = new Set(rows.map((r) => str(r, "run_id")));
-    const missing = selection.runIds.filter((id) => !found.has(id));
-    if (missing.length > 0) {
-      const other = selection.dataset !== undefined ? ` on dataset ${selection.dataset}` : "";
-      throw new RunSelectionError(`no such run in the results DB${other}: ${missing.join(", ")}`);
-    }
-  }
   if (!selection.mixDatasets) {
     const byDataset = new Map<string, number>();
     for (const r of rows) byDataset.set(str(r, "dataset_name"), (byDataset.get(str(r, "dataset_name")) ?? 0) + 1);

@@ -65,7 +65,9 @@ function toForecast(ticker: string, outcome: RouterOutcome<ForecastAnswer>, fall
     // Name the abstention after the model that was last tried, so it is counted against that model.
     const last = outcome.trace[outcome.trace.length - 1];
     const model = last ? `${last.provider}/${last.model}` : fallbackModel;
-    return { ticker, model, probability: null, confidence: 0, abstainReason: outcome.errorClass };
+    // The last call row tried (its prompt and raw answer are in llm_transcripts): what `tapedeck show --market` opens.
+    const callId = [...outcome.trace].reverse().find((t) => t.callId !== undefined)?.callId;
+    return { ticker, model, probability: null, confidence: 0, abstainReason: outcome.errorClass, ...(callId !== undefined ? { llmCallId: callId } : {}) };
   }
   const a = outcome.answer;
   return {

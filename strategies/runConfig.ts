@@ -17,6 +17,7 @@ import { routerConfigSchema } from "../harness/router/routerConfig.ts";
 import { FilterConfig } from "../harness/filter/filterConfig.ts";
 import { cacheConfigSchema } from "../harness/cache/cacheConfig.ts";
 import { checkKeyPath, unknownKeyErrors } from "./configKeys.ts";
+import { transcriptConfigSchema } from "../harness/store/callTranscripts.ts";
 
 const PromptFields = {
   /** Prompt template version (strategies/prompts). */
@@ -90,6 +91,12 @@ export const RunConfig = z
      * the router parses it itself, and the hash covers exactly what was written.
      */
     router: RouterConfigField.optional(),
+    /**
+     * Keep each model call's rendered prompt and raw answer (compressed, in
+     * llm_transcripts): { enabled (default true), maxBytes per text (default 65536) }.
+     * Optional, so configs without it keep their hash.
+     */
+    transcripts: transcriptConfigSchema.optional(),
     /**
      * What is known about the models, keyed by the name forecasts carry
      * ("<endpoint>/<model>"). A market that closed before a model's training

@@ -41,6 +41,8 @@ function forecastBody(raw) {
 }
 const stats = { requests: 0, inFlight: 0, maxInFlight: 0 };
 const server = http.createServer((req, res) => {
+  // GET <base>/models: a run's pre-flight check (providers/preflight.ts), answered at once and not counted as a model request.
+  if (req.method === "GET") { req.resume(); res.writeHead(200, { "content-type": "application/json" }).end('{"object":"list","data":[]}'); return; }
   stats.requests++;
   stats.inFlight++;
   if (stats.inFlight > stats.maxInFlight) stats.maxInFlight = stats.inFlight;

@@ -48,8 +48,13 @@ export interface CacheBackend {
   getExact(key: string, window: TimeWindow): Promise<CacheEntry | undefined>;
   /** Entries of this task and scope that carry an embedding, created inside the window, newest first. */
   candidates(task: string, scope: string, window: TimeWindow): Promise<CacheEntry[]>;
-  /** Store an entry; an entry with the same key and createdAt already there is kept (first write wins). */
-  put(entry: CacheEntry): Promise<void>;
+  /**
+   * Store an entry; an entry with the same key and createdAt already there is kept (first write wins),
+   * unless `replace` (`--cache refresh`: the new answer takes its place).
+   */
+  put(entry: CacheEntry, options?: { replace?: boolean }): Promise<void>;
+  /** Delete every entry (`tapedeck cache clear`); returns how many there were. */
+  clear(): Promise<number>;
   /** Number of entries held. */
   count(): Promise<number>;
   close(): Promise<void>;

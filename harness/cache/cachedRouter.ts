@@ -45,6 +45,7 @@ import { emptyStats, type CacheStats } from "./cacheStats.ts";
 import { canonicalJson, exactKey } from "./exactKey.ts";
 import { bestMatch, cosine, promptText, toFloat32, type Embedder } from "./semantic.ts";
 import { isServable, servableWindow } from "./visibility.ts";
+import type { CacheMode } from "./cacheMode.ts";
 
 /** What a strategy needs from a router: Router and CachedRouter both are one. */
 export type CompletingRouter = Pick<Router, "complete">;
@@ -60,6 +61,8 @@ export interface CachedRouterOptions {
   embedder?: Embedder;
   /** The models a task's route would use (routeScope.ts); an answer from another model set is never served. */
   scopeFor?: (task: string) => string;
+  /** on (default), refresh (never serve, store over old answers) or read-only (serve, never store): cacheMode.ts. */
+  mode?: Exclude<CacheMode, "off">;
 }
 
 type AnyRequest = RouterRequest & { answer?: AnswerSpec<unknown> };
@@ -147,11 +150,13 @@ export class CachedRouter implements CompletingRouter {
     const started = performance.now();
     const now = clock.now();
     const ttl = ttlFor(config, request.task);
+    const mode = this.#o.mode ?? "on";
+    const serve = mode !== "refresh";
 
     // Exact keeps visibility.ts's rule (made at or before now), same instant included: in a serial run
     // an identical request at the same simulated time finds the first one's answer (single flight shares
     // it), and the per-key chain makes every concurrent run do the same, so no stricter rule is needed.
-    if (config.exact) {
+    if (config.exact && serve) {
       const entry = await backend.getExact(key, servableWindow(now, ttl));
       if (entry && isServable(entry.createdAt, now, ttl)) {
         const hit = this.#serve(request, entry, "exact", started);
@@ -167,7 +172,7 @@ export class CachedRouter implements CompletingRouter {
       if (!vector) throw new Error("cache: the embedder returned no vector");
       embedding = toFloat32(vector);
       flight.setEmbedding(embedding);
-      const hit = await this.#semanticLookup(request, flight, embedding, ttl, started);
+      const hit = serve ? await this.#semanticLookup(request, flight, embedding, ttl, started) : undefined;
       if (hit) return hit;
     } else {
       flight.setEmbedding(null); // what it stores carries no embedding: no semantic lookup waits for it
@@ -180,7 +185,7 @@ export class CachedRouter implements CompletingRouter {
     }
 
     const outcome = await this.#o.inner.complete(request as RouterRequest);
-    if (outcome.ok) {
+    if (outcome.ok && mode !== "read-only") {
       const entry: CacheEntry = {
         key,
         task: request.task,
@@ -189,7 +194,7 @@ export class CachedRouter implements CompletingRouter {
         embedding,
         outcome: { answer: outcome.answer, result: outcome.result, provider: outcome.provider, model: outcome.model, tier: outcome.tier, costNusd: outcome.costNusd },
       };
-      await backend.put(entry);
+      await backend.put(entry, { replace: mode === "refresh" });
       this.#stats.stores += 1;
       // Only requests issued before this one and still in flight could be shown this entry out of order.
       const oldest = this.#flights.keys().next().value;
@@ -272,15 +277,16 @@ export class CachedRouter implements CompletingRouter {
       latencyMs: performance.now() - started,
       cache: kind,
       finishReason: o.result.finishReason,
+      servedText: o.result.text,
     });
-    const trace: AttemptTrace = { provider: o.provider, model: o.model, tier: o.tier, status: "ok", attempts: 0 };
+    const trace: AttemptTrace = { provider: o.provider, model: o.model, tier: o.tier, status: "ok", attempts: 0, callId };
     return { ok: true, answer, result: o.result, provider: o.provider, model: o.model, tier: o.tier, callId, costNusd: 0, trace: [trace] };
   }
 
   #recordRow(
     request: AnyRequest,
     key: string,
-    row: { provider: string; model: string; tier?: string; status: "ok" | "error"; errorClass?: string; latencyMs: number; cache: "miss" | "exact" | "semantic"; finishReason?: string },
+    row: { provider: string; model: string; tier?: string; status: "ok" | "error"; errorClass?: string; latencyMs: number; cache: "miss" | "exact" | "semantic"; finishReason?: string; servedText?: string },
   ): string {
     const callId = randomUUID();
     this.#o.callLog.record({
@@ -303,6 +309,8 @@ export class CachedRouter implements CompletingRouter {
       latencyMs: row.latencyMs,
       cache: row.cache,
       ...(row.finishReason !== undefined ? { finishReason: row.finishReason } : {}),
+      ...(row.servedText !== undefined ? { servedText: row.servedText } : {}),
+      messages: request.messages,
     });
     return callId;
   }

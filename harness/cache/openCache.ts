@@ -16,6 +16,7 @@ import { MemoryCache } from "./backends/memoryCache.ts";
 import { RedisCache } from "./backends/redisCache.ts";
 import { routeScopes } from "./routeScope.ts";
 import type { Embedder } from "./semantic.ts";
+import type { CacheMode } from "./cacheMode.ts";
 
 export interface OpenCacheOptions {
   baseDir?: string;
@@ -42,6 +43,8 @@ export interface CachedRouterDeps extends OpenCacheOptions {
   embedder?: Embedder;
   /** The router's config, for per-task scopes; without it answers are scoped by task only. */
   routerConfig?: RouterConfig;
+  /** `--cache`: on (default), refresh or read-only ("off" builds no cache at all). */
+  mode?: Exclude<CacheMode, "off">;
 }
 
 /** Validate the config, open its backend and put the cache in front of `inner`. */
@@ -59,5 +62,6 @@ export async function buildCachedRouter(inner: CompletingRouter, cacheConfig: Ca
     callLog: deps.callLog,
     ...(deps.embedder ? { embedder: deps.embedder } : {}),
     ...(deps.routerConfig ? { scopeFor: routeScopes(deps.routerConfig) } : {}),
+    ...(deps.mode ? { mode: deps.mode } : {}),
   });
 }

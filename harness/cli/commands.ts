@@ -16,6 +16,11 @@ import { ablateCommand } from "./ablate.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
+import { runsCommand } from "./runs.ts";
+import { showCommand } from "./show.ts";
+import { exportCommand } from "./export.ts";
+import { cacheCommand } from "./cache.ts";
+import { viewCommand } from "./view.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -31,4 +36,9 @@ export const commands: Array<CommandModule<any, any>> = [
   consensusCommand,
   benchCommand,
   configCommand,
+  runsCommand,
+  showCommand,
+  exportCommand,
+  cacheCommand,
+  viewCommand,
 ];

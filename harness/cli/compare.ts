@@ -7,6 +7,7 @@ import { CompareError, compareRuns, comparisonMarkdown } from "../../reports/com
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
+import { runIdArg } from "./runs.ts";
 
 interface CompareArgs {
   runA: string;
@@ -38,6 +39,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     if (!existsSync(args.db)) throw new CliError(`${args.db}: no results DB there`);
     const db = await openDbForReading(args.db, "results");
     try {
+      args.runA = await runIdArg(db, args.runA);
+      args.runB = await runIdArg(db, args.runB);
       const c = await compareRuns(db.connection, { runA: args.runA, runB: args.runB, modelA: args.modelA, modelB: args.modelB, samples: args.samples, seed: args.seed });
       const out = args.out ?? join("reports", "out", `compare-${args.runA}-vs-${args.runB}`.replace(/[^A-Za-z0-9._-]/g, "_"));
       mkdirSync(out, { recursive: true });

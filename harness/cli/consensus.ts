@@ -15,6 +15,7 @@ import { fitWarnings } from "../consensus/fitWarnings.ts";
 import type { PoolKind } from "../consensus/pools.ts";
 import { queryRows, str } from "../../reports/query.ts";
 import { CliError } from "./cliError.ts";
+import { resolveRunIdsArg } from "./runs.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
 
@@ -85,6 +86,7 @@ export const consensusCommand: CommandModule<object, ConsensusArgs> = {
     const taskOf = new Map<string, string>();
     let routed: FittedRouter;
     try {
+      args.runs = await resolveRunIdsArg(db, args.runs);
       const input = await loadFitItems(db.connection, args.runs);
       if (input.models.length < 2) throw new CliError(`runs ${args.runs.join(", ")} hold ${input.models.length} model(s); a consensus needs at least 2`);
       if (input.items.length < 2 * DEFAULT_FIT_OPTIONS.minTrain) {

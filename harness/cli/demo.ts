@@ -16,6 +16,7 @@ import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
 import { formatTable } from "./table.ts";
 import { metricValue } from "../results/runMetrics.ts";
+import { cacheModeOption, type CacheMode } from "../cache/cacheMode.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 export const DEMO_DATASET = join(ROOT, "datasets/sample");
@@ -25,6 +26,7 @@ interface DemoArgs {
   db: string;
   out: string;
   json: boolean;
+  cache: CacheMode;
 }
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
@@ -34,6 +36,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     y
       .options(dbOption)
       .option("out", { alias: "o", type: "string", default: "reports/out/demo", describe: "Report folder" })
+      .options(cacheModeOption)
       .option("json", { type: "boolean", default: false, describe: "Print the outcome as JSON" }) as never,
   handler: async (args) => {
     const configs = DEMO_CONFIGS.filter((c) => existsSync(c));
@@ -45,7 +48,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         const config = loadRunConfig(path);
         const bar = replayProgressBar(!args.json, config.name.padEnd(10));
         try {
-          outcomes.push(await runReplay({ config, datasetDir: DEMO_DATASET, db, label: `demo:${config.name}`, onProgress: (p) => bar.update(p) }));
+          outcomes.push(await runReplay({ config, datasetDir: DEMO_DATASET, db, label: `demo:${config.name}`, cacheMode: args.cache, onProgress: (p) => bar.update(p) }));
         } finally {
           bar.stop();
         }
@@ -61,13 +64,13 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     const rows = outcomes.flatMap((o) =>
       [...new Set(o.metrics.map((m) => m.model))]
         .filter((m) => m !== "*")
-        .map((model) => [o.runId, model, metricValue(o.metrics, model, "forecasts"), metricValue(o.metrics, model, "brier"), metricValue(o.metrics, model, "brier_skill"), metricValue(o.metrics, "*", "trades"), metricValue(o.metrics, "*", "pnl_usd"), metricValue(o.metrics, "*", "ai_spend_usd")]),
+        .map((model) => [o.runId, model, metricValue(o.metrics, model, "forecasts"), metricValue(o.metrics, model, "abstentions"), metricValue(o.metrics, "*", "provider_calls"), (metricValue(o.metrics, "*", "cache_exact_hits") ?? 0) + (metricValue(o.metrics, "*", "cache_semantic_hits") ?? 0), metricValue(o.metrics, model, "brier"), metricValue(o.metrics, model, "brier_skill"), metricValue(o.metrics, "*", "trades"), metricValue(o.metrics, "*", "pnl_usd"), metricValue(o.metrics, "*", "ai_spend_usd")]),
     );
     process.stdout.write(
       [
         `Replayed ${DEMO_DATASET} with ${outcomes.length} configs:`,
         "",
-        formatTable(["run", "model", "forecasts", "brier", "skill vs mkt", "trades", "P&L $", "AI $"], rows),
+        formatTable(["run", "model", "forecasts", "abstained", "provider requests", "cache hits", "brier", "skill vs mkt", "trades", "P&L $", "AI $"], rows),
         "",
         "local/stories260K is a 260K-parameter model trained on children's stories: a grammar keeps its answers to probabilities in [0, 1],",
         "so its row is scored and traded like any model's, but its forecasts are noise. Point a config's router at a real model to forecast.",

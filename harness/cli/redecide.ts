@@ -7,6 +7,7 @@ import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
 import { formatReplaySummary } from "./replay.ts";
+import { runIdArg } from "./runs.ts";
 
 interface RedecideArgs {
   run: string;
@@ -31,6 +32,7 @@ export const redecideCommand: CommandModule<object, RedecideArgs> = {
     const db = await DuckDbStore.open(args.db);
     const bar = replayProgressBar(!args.json, "redecide");
     try {
+      args.run = await runIdArg(db, args.run);
       const parent = await readRun(db, args.run).catch((error: Error) => {
         throw new CliError(error.message, 2);
       });

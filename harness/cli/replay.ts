@@ -10,6 +10,9 @@ import { dbOption } from "./dbOption.ts";
 import { replayProgressBar } from "./progress.ts";
 import { formatTable } from "./table.ts";
 import { metricValue } from "../results/runMetrics.ts";
+import { runIdArg } from "./runs.ts";
+import { cacheModeOption, type CacheMode } from "../cache/cacheMode.ts";
+import { runCounts, runVerdict, UNUSABLE_RUN_EXIT } from "./runVerdict.ts";
 
 interface ReplayArgs {
   config?: string;
@@ -22,6 +25,8 @@ interface ReplayArgs {
   verbose: boolean;
   checkpointEvery: number;
   runUsd?: number;
+  cache: CacheMode;
+  maxAbstainRate?: number;
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
@@ -41,18 +46,27 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
         type: "number",
         describe: "Real money this run may spend on model calls, in dollars: replaces the config's budget.runUsd for this process (raise it to resume a run that stopped at its cap)",
       })
+      .options(cacheModeOption)
+      .option("max-abstain-rate", {
+        type: "number",
+        describe: `Fail (exit ${UNUSABLE_RUN_EXIT}) when more than this share (0..1) of the forecasts abstained; a run that scored no forecast always fails`,
+      })
       .option("checkpoint-every", { type: "number", default: 250_000, describe: "Events between durable checkpoints (resume points)" })
       .example("$0 replay -c strategies/configs/market.json -d datasets/sample", "score the market baseline on the bundled sample")
       .example("$0 replay --resume market-20251107-120000-ab12cd", "continue a run that was interrupted") as never,
   handler: async (args) => {
     if (!args.resume && (!args.config || !args.dataset)) throw new CliError("replay needs -c <config> and -d <dataset> (or --resume <run>)", 2);
     if (args.runUsd !== undefined && !(args.runUsd >= 0)) throw new CliError(`--run-usd must be a dollar amount >= 0 (got ${args.runUsd})`, 2);
+    if (args.maxAbstainRate !== undefined && !(args.maxAbstainRate >= 0 && args.maxAbstainRate <= 1)) throw new CliError(`--max-abstain-rate must be between 0 and 1 (got ${args.maxAbstainRate})`, 2);
     const outcome = await replayFromArgs(args);
-    if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    if (args.json) process.stdout.write(`${JSON.stringify(withCounts(outcome), null, 2)}\n`);
     else if (outcome.stopReason) process.stdout.write(`run ${outcome.runId} stopped after ${outcome.events.toLocaleString("en-US")} events, resumable\n`);
     else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\n`);
     // Stopped at its cap: say so in one line and exit non-zero, so a script does not take it for a finished run.
     if (outcome.stopReason) throw new CliError(`run ${outcome.runId}: ${outcome.stopReason} (then: tapedeck replay --resume ${outcome.runId} --run-usd <more>)`, 3);
+    // A run whose forecasts all failed is not a result: say why and exit non-zero (`tapedeck show <run>` has the details).
+    const verdict = runVerdict(outcome, args.maxAbstainRate);
+    if (verdict !== null) throw new CliError(`${verdict}; see \`tapedeck show ${outcome.runId}\``, UNUSABLE_RUN_EXIT);
   },
 };
 
@@ -60,6 +74,7 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
   const db = await DuckDbStore.open(args.db);
   const bar = replayProgressBar(args.progress && !args.json);
   try {
+    if (args.resume !== undefined) args = { ...args, resume: await runIdArg(db, args.resume) };
     const { config, datasetDir } = args.resume
       ? await loadRunForResume(db, args.resume)
       : { config: loadRunConfig(args.config!), datasetDir: args.dataset! };
@@ -71,6 +86,7 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
       ...(args.label ? { label: args.label } : {}),
       checkpointEvery: args.checkpointEvery,
       ...(args.runUsd !== undefined ? { runUsd: args.runUsd } : {}),
+      ...(args.cache !== undefined ? { cacheMode: args.cache } : {}),
       onProgress: (p) => bar.update(p),
       ...(args.verbose
         ? {
@@ -88,15 +104,34 @@ export async function replayFromArgs(args: ReplayArgs): Promise<ReplayOutcome> {
   }
 }
 
+/** The outcome with its forecast counts and the share of forecasts its Brier and skill are measured on (for --json). */
+export function withCounts(o: ReplayOutcome): ReplayOutcome & { counts: ReturnType<typeof runCounts> & { scoredShare: number | null; providerRequests: number; cacheHits: number } } {
+  const c = runCounts(o);
+  const get = (metric: string) => metricValue(o.metrics, "*", metric) ?? 0;
+  return {
+    ...o,
+    counts: { ...c, scoredShare: c.forecasts > 0 ? c.scored / c.forecasts : null, providerRequests: get("provider_calls"), cacheHits: get("cache_exact_hits") + get("cache_semantic_hits") },
+  };
+}
+
 export function formatReplaySummary(o: ReplayOutcome, dbPath: string): string {
   const models = [...new Set(o.metrics.map((m) => m.model))].sort((a, b) => (a === "*" ? 1 : b === "*" ? -1 : a.localeCompare(b)));
   const get = (model: string, metric: string) => metricValue(o.metrics, model, metric);
+  // Brier and skill are measured on the scored forecasts only: the share says how much of the run that is.
+  const share = (m: string) => {
+    const n = get(m, "forecasts");
+    const scored = get(m, "scored");
+    return n && scored !== null ? `${((100 * scored) / n).toFixed(1)}%` : null;
+  };
   const perModel = formatTable(
-    ["model", "forecasts", "scored", "brier", "log loss", "skill vs mkt", "ECE", "accuracy"],
+    ["model", "forecasts", "abstained", "scored", "scored share", "brier", "log loss", "skill vs mkt", "ECE", "accuracy"],
     models
       .filter((m) => m !== "*")
-      .map((m) => [m, get(m, "forecasts"), get(m, "scored"), get(m, "brier"), get(m, "log_loss"), get(m, "brier_skill"), get(m, "ece"), get(m, "accuracy")]),
+      .map((m) => [m, get(m, "forecasts"), get(m, "abstentions"), get(m, "scored"), share(m), get(m, "brier"), get(m, "log_loss"), get(m, "brier_skill"), get(m, "ece"), get(m, "accuracy")]),
   );
+  const counts = runCounts(o);
+  const abstained = o.abstentions.length > 0 ? `abstentions: ${counts.abstained} of ${counts.forecasts} forecasts (${o.abstentions.map((a) => `${a.reason} ${a.n}`).join(", ")})` : "abstentions: none";
+  const calls = `model calls: ${get("*", "provider_calls") ?? 0} provider requests, ${(get("*", "cache_exact_hits") ?? 0) + (get("*", "cache_semantic_hits") ?? 0)} cache hits (${get("*", "cache_exact_hits") ?? 0} exact, ${get("*", "cache_semantic_hits") ?? 0} semantic)`;
   const money = formatTable(
     ["signals", "trades", "fees $", "P&L $", "ROI", "Sharpe (daily)", "max DD $", "AI $", "net $"],
     [["signals", "trades", "fees_usd", "pnl_usd", "roi", "sharpe_daily", "max_drawdown_usd", "ai_spend_usd", "net_pnl_usd"].map((k) => get("*", k))],
@@ -105,6 +140,8 @@ export function formatReplaySummary(o: ReplayOutcome, dbPath: string): string {
     `run ${o.runId} ${o.status} on ${o.datasetName}: ${o.events.toLocaleString("en-US")} events in ${(o.wallMs / 1000).toFixed(2)} s (${Math.round(o.eventsPerSecond).toLocaleString("en-US")} ev/s), fill model ${o.fillModel}`,
     "",
     perModel,
+    abstained,
+    calls,
     "",
     money,
     "",

@@ -10,6 +10,7 @@ import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
 import { metricValue } from "../results/runMetrics.ts";
+import { cacheModeOption, type CacheMode } from "../cache/cacheMode.ts";
 
 interface SweepArgs {
   config: string;
@@ -19,6 +20,7 @@ interface SweepArgs {
   db: string;
   json: boolean;
   progress: boolean;
+  cache: CacheMode;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -33,6 +35,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .options(dbOption)
       .option("json", { type: "boolean", default: false, describe: "Print the variants as JSON (for scripts); no progress bar" })
       .option("progress", { type: "boolean", default: true, describe: "Show a progress bar on a terminal" })
+      .options(cacheModeOption)
       .example("$0 sweep -c strategies/configs/momentum.json -d datasets/sample --vary risk.kellyFraction=0.1,0.25 --vary risk.minEdge=0.01,0.03", "4 sizing variants, one set of forecasts") as never,
   handler: async (args) => {
     let plan;
@@ -57,6 +60,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         db,
         ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
         onProgress: (events) => bar?.update(events),
+        cacheMode: args.cache,
       });
     } finally {
       bar?.stop();
@@ -71,7 +75,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       o.runId,
       reusedFrom ? "reused" : "called",
       metricValue(o.metrics, "*", "forecasts"),
-      metricValue(o.metrics, "*", "llm_calls"),
+      // Requests that reached a provider and answers the cache gave are different things: never one "calls" figure.
+      metricValue(o.metrics, "*", "provider_calls"),
+      (metricValue(o.metrics, "*", "cache_exact_hits") ?? 0) + (metricValue(o.metrics, "*", "cache_semantic_hits") ?? 0),
       metricValue(o.metrics, "*", "signals"),
       metricValue(o.metrics, "*", "trades"),
       metricValue(o.metrics, "*", "pnl_usd"),
@@ -79,7 +85,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       metricValue(o.metrics, "*", "net_pnl_usd"),
     ]);
     process.stdout.write(
-      `${formatTable(["variant", "run", "forecasts by", "forecasts", "model calls", "signals", "trades", "P&L $", "AI $", "net $"], rows)}\n\n` +
+      `${formatTable(["variant", "run", "forecasts by", "forecasts", "provider requests", "cache hits", "signals", "trades", "P&L $", "AI $", "net $"], rows)}\n\n` +
         `sweep ${outcome.sweepId}: ${plan.length} variants in ${(outcome.wallMs / 1000).toFixed(1)} s; results in ${args.db}\n`,
     );
   },

@@ -23,6 +23,8 @@ import type { ForecastRouter } from "../../strategies/llmForecaster.ts";
 import { buildCachedRouter } from "../cache/openCache.ts";
 import type { CachedRouter } from "../cache/cachedRouter.ts";
 import { LocalModelProvider } from "../../providers/llamaCpp.ts";
+import type { CacheMode } from "../cache/cacheMode.ts";
+import { DEFAULT_TRANSCRIPTS, type TranscriptPolicy } from "../store/callTranscripts.ts";
 
 /** The tiny model shipped in the repo (models/PROVENANCE.md). */
 export const BUNDLED_MODEL = fileURLToPath(new URL("../../models/stories260K.gguf", import.meta.url));
@@ -56,12 +58,27 @@ export interface ModelStackOptions {
   runUsd?: number;
   env?: Readonly<Record<string, string | undefined>>;
   logger?: (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
+  /** `--cache` (cacheMode.ts): off leaves the config's cache out; refresh and read-only change how it is used. */
+  cacheMode?: CacheMode;
+  /** Check each endpoint with one cheap request before the run (default true). */
+  preflight?: boolean;
+}
+
+/** The config's cache as this invocation uses it: none when off or disabled. */
+function cacheFor(config: RunConfig, mode: CacheMode | undefined): CacheConfig | undefined {
+  if (mode === "off") return undefined;
+  return config.cache?.enabled ? config.cache : undefined;
 }
 
 export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined {
   if (config.router === undefined) return undefined;
   if (typeof config.router === "string") return loadRouterConfig(resolve(config.router));
   return config.router as RouterConfig;
+}
+
+/** What of each call's prompt and answer the run keeps (llm_transcripts). */
+export function transcriptPolicy(config: RunConfig): TranscriptPolicy {
+  return config.transcripts ?? DEFAULT_TRANSCRIPTS;
 }
 
 /** The stack of a run that calls no model. */
@@ -84,15 +101,16 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   const routerConfig =
     configured && options.runUsd !== undefined ? { ...configured, budget: { ...(configured.budget ?? {}), runUsd: options.runUsd } } : configured;
   if (!routerConfig) return NO_MODELS;
-  const callLog = new DuckDbCallLog(options.db.connection, options.runId);
+  const callLog = new DuckDbCallLog(options.db.connection, options.runId, undefined, undefined, transcriptPolicy(config));
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
   const clock = new DecisionClock(options.clock);
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
   let stack: AssembledStack;
   try {
-    stack = await assemble(routerConfig, config.cache?.enabled ? config.cache : undefined, {
+    stack = await assemble(routerConfig, cacheFor(config, options.cacheMode), {
       clock,
       callLog,
+      ...(options.cacheMode && options.cacheMode !== "off" ? { cacheMode: options.cacheMode } : {}),
       ...(journal ? { journal } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
@@ -100,6 +118,16 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   } catch (error) {
     await callLog.close().catch(() => undefined);
     throw error;
+  }
+  // Fail at once on an endpoint that is down or refuses its key, unless no request can reach a provider (cassette).
+  if (options.preflight !== false && !config.cache?.cassette) {
+    try {
+      await stack.router.preflight();
+    } catch (error) {
+      await callLog.close().catch(() => undefined);
+      await stack.close().catch(() => undefined);
+      throw error;
+    }
   }
   if (options.resume) {
     const upTo = options.resume.storedUpTo;
@@ -132,7 +160,14 @@ interface AssembledStack {
 async function assemble(
   routerConfig: RouterConfig,
   cacheConfig: CacheConfig | undefined,
-  deps: { clock: Clock; callLog: CallLog; journal?: CallJournal; env?: Readonly<Record<string, string | undefined>>; logger?: ModelStackOptions["logger"] },
+  deps: {
+    clock: Clock;
+    callLog: CallLog;
+    journal?: CallJournal;
+    env?: Readonly<Record<string, string | undefined>>;
+    logger?: ModelStackOptions["logger"];
+    cacheMode?: Exclude<CacheMode, "off">;
+  },
 ): Promise<AssembledStack> {
   const { clock, callLog } = deps;
   const router: Router = buildRouter(routerConfig, {
@@ -159,6 +194,7 @@ async function assemble(
         routerConfig,
         baseDir: process.cwd(),
         ...(embedder ? { embedder } : {}),
+        ...(deps.cacheMode ? { mode: deps.cacheMode } : {}),
         ...(deps.env ? { env: deps.env } : {}),
       });
     }
@@ -245,23 +281,35 @@ export function sharedModelsKey(config: RunConfig): string | null {
 /** The shared stack for runs with this config's router and cache (sharedModelsKey), or null when it calls no model. */
 export async function buildSharedModels(
   config: RunConfig,
-  options: { env?: Readonly<Record<string, string | undefined>>; logger?: ModelStackOptions["logger"] } = {},
+  options: { env?: Readonly<Record<string, string | undefined>>; logger?: ModelStackOptions["logger"]; cacheMode?: CacheMode } = {},
 ): Promise<SharedModels | null> {
   const routerConfig = resolveRouterConfig(config);
   if (!routerConfig) return null;
   const callLog = new RunDispatchCallLog(() => runScope.getStore()?.runId);
   // Requests carry their decision time (atDecisionTime); outside one, the requesting run's own clock.
   const clock = new DecisionClock(currentRunClock);
-  const stack = await assemble(routerConfig, config.cache?.enabled ? config.cache : SWEEP_MEMO, {
+  // --cache off leaves the persistent cache out; the in-memory memo still shares a sweep's identical requests (made at one instant).
+  const persistent = cacheFor(config, options.cacheMode);
+  const stack = await assemble(routerConfig, persistent ?? SWEEP_MEMO, {
     clock,
     callLog,
+    ...(persistent && options.cacheMode && options.cacheMode !== "off" ? { cacheMode: options.cacheMode } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  if (!config.cache?.cassette) {
+    try {
+      await stack.router.preflight();
+    } catch (error) {
+      await stack.close().catch(() => undefined);
+      throw error;
+    }
+  }
   const maxInFlight = maxInFlightFor(routerConfig);
+  const transcripts = transcriptPolicy(config);
   return {
     forRun({ runId, clock: runClock, db }) {
-      const log = new DuckDbCallLog(db.connection, runId);
+      const log = new DuckDbCallLog(db.connection, runId, undefined, undefined, transcripts);
       callLog.attach(runId, log);
       const scope: RunScope = { runId, clock: runClock };
       const router: ForecastRouter = {

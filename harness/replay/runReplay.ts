@@ -35,6 +35,8 @@ import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig 
 import { codeVersion } from "./codeVersion.ts";
 import { buildModelStack, NO_MODELS, resolveRouterConfig, type SharedModels } from "./modelStack.ts";
 import { resolveTrainingCutoffs } from "../../strategies/modelCutoffs.ts";
+import { abstentionsByReason, totalByReason } from "../store/runDetail.ts";
+import type { CacheMode } from "../cache/cacheMode.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
 import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
@@ -74,6 +76,8 @@ export interface ReplayRequest {
    * run answers from its own call journal and seeds its own budget).
    */
   models?: SharedModels;
+  /** `--cache` (harness/cache/cacheMode.ts): how this run uses the config's response cache. */
+  cacheMode?: CacheMode;
 }
 
 export interface ReplayOutcome {
@@ -89,6 +93,8 @@ export interface ReplayOutcome {
   datasetName: string;
   fillModel: string;
   filterDropped: Readonly<Record<string, number>>;
+  /** Abstained forecasts by reason (all models), most frequent first; empty for an interrupted run. */
+  abstentions: Array<{ reason: string; n: number }>;
 }
 
 export function newRunId(config: RunConfig): string {
@@ -189,7 +195,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     models = req.models.forRun({ runId, clock, db: req.db });
   } else if (!stored) {
     try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}) });
+      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}), ...(req.cacheMode ? { cacheMode: req.cacheMode } : {}) });
     } catch (error) {
       // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
       const message = error instanceof Error ? error.message : String(error);
@@ -264,6 +270,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
         datasetName: described.name,
         fillModel: execution.fillModel,
         filterDropped: result.filterDropped,
+        abstentions: [],
       };
     }
     await store.flush();
@@ -278,6 +285,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     });
     await store.writeMetrics(metrics, bins);
     const digest = await runDigest(req.db.connection, runId);
+    const abstentions = totalByReason(await abstentionsByReason(req.db.connection, runId));
     const totalMs = performance.now() - started;
     await store.complete({ digest, events: result.events, simStart: result.simStart, simEnd: result.simEnd, wallMs: Math.round(totalMs) });
     return {
@@ -291,6 +299,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       datasetName: described.name,
       fillModel: execution.fillModel,
       filterDropped: result.filterDropped,
+      abstentions,
     };
   } catch (error) {
     await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);

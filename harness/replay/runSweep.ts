@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import PQueue from "p-queue";
 import { sqlString, type Db } from "../db/duckdb.ts";
+import type { CacheMode } from "../cache/cacheMode.ts";
 import { buildSharedModels, sharedModelsKey, type SharedModels } from "./modelStack.ts";
 import { runReplay, type ReplayOutcome } from "./runReplay.ts";
 import { groupByForecasts, type Variant } from "./sweepPlan.ts";
@@ -32,6 +33,8 @@ export interface SweepOptions {
   db: Db;
   concurrency?: number;
   onProgress?: (events: number) => void;
+  /** `--cache`: how the leaders use the configs' response cache (cacheMode.ts). */
+  cacheMode?: CacheMode;
 }
 
 export interface SweepOutcome {
@@ -66,7 +69,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     let stack = stacks.get(key);
     if (!stack) {
       // A stack that cannot be built (a missing key, a bad cache path): the leader builds its own and its run records the error, as it would alone.
-      stack = buildSharedModels(config).catch(() => null);
+      stack = buildSharedModels(config, options.cacheMode ? { cacheMode: options.cacheMode } : {}).catch(() => null);
       stacks.set(key, stack);
     }
     return stack;
@@ -93,6 +96,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               db,
               kind: "sweep",
               label: `${sweepId}:${leader.label || "base"}`,
+              ...(options.cacheMode ? { cacheMode: options.cacheMode } : {}),
               onProgress: (p) => report(leader.index, p.events),
             });
           } finally {

@@ -7,6 +7,8 @@
  */
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import { toWellFormed } from "../../providers/answerLimits.ts";
+import type { ChatMessage } from "../../providers/provider.ts";
+import { DEFAULT_TRANSCRIPTS, encodeText, renderMessages, type TranscriptPolicy } from "../store/callTranscripts.ts";
 
 export type CallStatus = "ok" | "error" | "refused" | "abstained";
 
@@ -38,6 +40,10 @@ export interface CallRecord {
   finishReason?: string;
   /** The raw text the provider returned (ok and malformed_output rows): what the call journal answers a resumed run from. */
   answerText?: string;
+  /** The messages sent (or, for a cache hit, that would have been): stored compressed in llm_transcripts, never in llm_calls. */
+  messages?: readonly ChatMessage[];
+  /** The answer text a cache hit served (a provider call's is answerText): for the transcript only, never the resume journal. */
+  servedText?: string;
 }
 
 export interface CallLog {
@@ -79,7 +85,10 @@ export class DuckDbCallLog implements CallLog {
     private readonly runId: string | null = null,
     private readonly batchSize = 2048,
     private readonly flushMs = CALL_LOG_FLUSH_MS,
+    /** Whether and how much of each call's prompt and answer to keep (harness/store/callTranscripts.ts). */
+    private readonly transcripts: TranscriptPolicy = DEFAULT_TRANSCRIPTS,
   ) {}
+  #transcriptAppender: DuckDBAppender | undefined;
 
   record(call: CallRecord): void {
     this.#buffer.push(call);
@@ -111,6 +120,8 @@ export class DuckDbCallLog implements CallLog {
     await this.flush();
     this.#appender?.closeSync();
     this.#appender = undefined;
+    this.#transcriptAppender?.closeSync();
+    this.#transcriptAppender = undefined;
   }
 
   async #write(): Promise<void> {
@@ -165,6 +176,32 @@ export class DuckDbCallLog implements CallLog {
       a.endRow();
     }
     a.flushSync();
+    if (this.transcripts.enabled) await this.#writeTranscripts(rows);
+  }
+
+  async #writeTranscripts(rows: readonly CallRecord[]): Promise<void> {
+    const kept = rows.filter((r) => r.messages !== undefined || r.answerText !== undefined || r.servedText !== undefined);
+    if (kept.length === 0) return;
+    const t = (this.#transcriptAppender ??= await this.connection.createAppender("llm_transcripts"));
+    const cap = this.transcripts.maxBytes;
+    for (const r of kept) {
+      const prompt = r.messages ? encodeText(renderMessages(r.messages), cap) : null;
+      const answerText = r.answerText ?? r.servedText;
+      const answer = answerText !== undefined ? encodeText(answerText, cap) : null;
+      if (this.runId === null) t.appendNull();
+      else t.appendVarchar(this.runId);
+      t.appendVarchar(r.callId);
+      t.appendVarchar("deflate");
+      if (prompt) t.appendBlob(prompt.z);
+      else t.appendNull();
+      t.appendBigInt(BigInt(prompt?.bytes ?? 0));
+      if (answer) t.appendBlob(answer.z);
+      else t.appendNull();
+      t.appendBigInt(BigInt(answer?.bytes ?? 0));
+      t.appendBoolean(Boolean(prompt?.truncated || answer?.truncated));
+      t.endRow();
+    }
+    t.flushSync();
   }
 }
 

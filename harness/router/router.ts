@@ -109,6 +109,8 @@ export interface AttemptTrace {
   status: CallRecord["status"] | "skipped";
   errorClass?: string;
   attempts: number;
+  /** The llm_calls row this attempt wrote (absent when it wrote none, e.g. skipped by an open breaker). */
+  callId?: string;
 }
 
 export type RouterOutcome<T> =
@@ -232,6 +234,28 @@ export class Router {
       }
     }
     return undefined;
+  }
+
+  /**
+   * One cheap request per endpoint a route uses (its first client), in parallel, before a run:
+   * rejects with one line naming each endpoint that is unreachable or refuses its key.
+   */
+  async preflight(): Promise<void> {
+    const used = new Set<string>();
+    for (const route of Object.values(this.#deps.routes)) for (const ref of [...route.chain, ...(route.premium ?? [])]) used.add(ref.endpoint);
+    for (const ref of this.#deps.whenExhausted?.fallback ?? []) used.add(ref.endpoint);
+    const failures: string[] = [];
+    await Promise.all(
+      [...used].map(async (name) => {
+        const client = this.#deps.endpoints.get(name)?.clients[0];
+        try {
+          await client?.preflight?.();
+        } catch (error) {
+          failures.push(`endpoint "${name}": ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+    if (failures.length > 0) throw new Error(`pre-flight check failed, nothing was run: ${failures.sort().join("; ")}`);
   }
 
   /** Release every provider's resources (loaded local models); the router is unusable afterwards. */
@@ -464,6 +488,7 @@ export class Router {
         const trace: AttemptTrace = { ...base, status: "error", errorClass: "malformed_output", attempts };
         // A journaled answer already has its row.
         if (!journaled) this.#record(request, trace, { status: "error", errorClass: "malformed_output", ...usageFields });
+        else trace.callId = journaled.callId;
         this.#log("warn", "malformed model answer", { task: request.task, provider: ref.endpoint, model: ref.model, detail: malformed, ...(journaled ? { journal: journaled.callId } : {}) });
         return { kind: "failed", errorClass: "malformed_output", message: malformed, trace, refusedByBudget: false };
       }
@@ -521,7 +546,9 @@ export class Router {
       cache: "miss",
       ...(r ? { finishReason: r.finishReason } : {}),
       ...(fields.answerText !== undefined ? { answerText: fields.answerText } : {}),
+      messages: request.messages,
     });
+    trace.callId = callId;
     return callId;
   }
 }

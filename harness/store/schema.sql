@@ -229,3 +229,23 @@ CREATE TABLE IF NOT EXISTS market_events (
 -- table so results files written before them gain the columns on open.
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS fill_model VARCHAR;   -- quote | book | print-maker | trade-print
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS marking VARCHAR;      -- how open positions were valued, e.g. "marked to bid, hourly"
+-- What the model saw and said, per llm_calls row (harness/store/callTranscripts.ts): the rendered
+-- prompt and the raw answer, each deflate-compressed (codec 'deflate'), cut at the run config's
+-- transcripts.maxBytes before compression (truncated says so). Off with transcripts.enabled false.
+CREATE TABLE IF NOT EXISTS llm_transcripts (
+  run_id        VARCHAR,
+  call_id       VARCHAR NOT NULL, -- llm_calls.call_id (forecasts.llm_call_id points there too)
+  codec         VARCHAR NOT NULL, -- deflate
+  prompt_z      BLOB,
+  prompt_bytes  BIGINT NOT NULL DEFAULT 0, -- uncompressed UTF-8 length as stored (after the cap)
+  answer_z      BLOB,
+  answer_bytes  BIGINT NOT NULL DEFAULT 0,
+  truncated     BOOLEAN NOT NULL DEFAULT false
+);
+
+-- Free-text tags on runs (`tapedeck runs tag <run> <tag>`).
+CREATE TABLE IF NOT EXISTS run_tags (
+  run_id        VARCHAR NOT NULL,
+  tag           VARCHAR NOT NULL,
+  ts            BIGINT NOT NULL   -- wall time it was added
+);

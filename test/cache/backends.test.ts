@@ -54,6 +54,24 @@ describe.each(backends)("%s backend", (_name, open) => {
     }
   });
 
+  it("replace (--cache refresh) overwrites the answer at that key and time; clear empties only this cache", async () => {
+    const b = await open();
+    try {
+      await b.put(entry("k", T0, 0.3, { embedding: toFloat32([1, 0]) }));
+      await b.put(entry("j", T0, 0.4));
+      await b.put(entry("k", T0, 0.7, { embedding: toFloat32([1, 0]) }), { replace: true });
+      expect((await b.getExact("k", { from: T0, to: T0 }))?.outcome.answer).toMatchObject({ probability: 0.7 });
+      expect(await b.count()).toBe(2);
+      const candidates = await b.candidates("forecast", "s", { from: T0, to: T0 });
+      expect(candidates.map((c) => (c.outcome.answer as { probability: number }).probability)).toEqual([0.7]);
+      expect(await b.clear()).toBe(2);
+      expect(await b.count()).toBe(0);
+      expect(await b.getExact("k", { from: T0, to: T0 })).toBeUndefined();
+    } finally {
+      await b.close();
+    }
+  });
+
   it("keeps the first answer written for a key at a given time", async () => {
     const b = await open();
     try {

@@ -14,7 +14,7 @@ import { ABLATION_STEPS, ablationConfig, runAblation, type AblationRow } from ".
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { formatAblation } from "../../harness/cli/ablate.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
-import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
+import { chatRequests, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { COMPLETION_TOKENS, loopbackRouter, PROMPT_TOKENS, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 
@@ -57,8 +57,8 @@ describe("ablation with the scripted loopback model", () => {
       db,
       source: { tickers: TICKERS },
       onStep: () => {
-        requestsPerStep.push(server.requests.length - before);
-        before = server.requests.length;
+        requestsPerStep.push(chatRequests(server) - before);
+        before = chatRequests(server);
       },
     });
   }, 240_000);

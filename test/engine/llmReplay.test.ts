@@ -10,7 +10,7 @@ import type { Db } from "../../harness/db/duckdb.ts";
 import { runReplay } from "../../harness/replay/runReplay.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
-import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
+import { chatRequests, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { COMPLETION_TOKENS, loopbackRouter, PROMPT_TOKENS, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 import { loadFitItems } from "../../harness/consensus/loadFitItems.ts";
@@ -85,20 +85,20 @@ describe("LLM strategies over a loopback model server", () => {
       router: loopbackRouter(server.baseURL, { forecast: "bull-1" }, PRICES),
       cache: { backend: "duckdb", path: join(tempDir(), "resume-cache.duckdb") },
     });
-    const sentBefore = server.requests.length;
+    const sentBefore = chatRequests(server);
     const straight = await runReplay({ config, datasetDir: SAMPLE, db });
-    const straightSent = server.requests.length - sentBefore;
+    const straightSent = chatRequests(server) - sentBefore;
     // Interrupt right after a timestamp whose decisions called the model: the hardest place to resume from.
     const [tenth] = await q(`SELECT ev::DOUBLE AS ev FROM forecasts WHERE run_id = $1 ORDER BY seq LIMIT 1 OFFSET 9`, [straight.runId]);
     // A fresh cache for the interrupted run, so that what it asks really reaches the server.
     const cutConfig = parseRunConfig({ ...config, cache: { backend: "duckdb", path: join(tempDir(), "resume-cache-2.duckdb") } });
-    const sentBeforeCut = server.requests.length;
+    const sentBeforeCut = chatRequests(server);
     const cut = await runReplay({ config: cutConfig, datasetDir: SAMPLE, db, stopAfter: (tenth!["ev"] as number) + 1, checkpointEvery: 1_000 });
     expect(cut.status).toBe("interrupted");
     const resumed = await runReplay({ config: cutConfig, datasetDir: SAMPLE, db, resumeRunId: cut.runId });
     expect(resumed.digest).toBe(straight.digest);
     // The server answered each request once over both processes, as for the uninterrupted run.
-    expect(server.requests.length - sentBeforeCut).toBe(straightSent);
+    expect(chatRequests(server) - sentBeforeCut).toBe(straightSent);
     const sent = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1 AND cache = 'miss'`, [runId]))[0]!["n"];
     const forecasts = async (runId: string) => (await q(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1`, [runId]))[0]!["n"];
     // One row per provider request (answers the resumed process took from the cache are rows of their own, cache = 'exact', cost 0).
@@ -114,12 +114,12 @@ describe("LLM strategies over a loopback model server", () => {
       router: loopbackRouter(server.baseURL, { forecast: "bull-1" }, PRICES),
       cache: { backend: "duckdb", path: join(tempDir(), "cache.duckdb") },
     });
-    const before = server.requests.length;
+    const before = chatRequests(server);
     const cold = await runReplay({ config, datasetDir: SAMPLE, db });
-    const coldCalls = server.requests.length - before;
+    const coldCalls = chatRequests(server) - before;
     const warm = await runReplay({ config, datasetDir: SAMPLE, db });
     expect(coldCalls).toBeGreaterThan(50);
-    expect(server.requests.length - before).toBe(coldCalls); // the rerun sent nothing
+    expect(chatRequests(server) - before).toBe(coldCalls); // the rerun sent nothing
     const rows = await q(
       `SELECT cache, count(*)::DOUBLE AS n, sum(cost_nusd)::DOUBLE AS cost FROM llm_calls WHERE run_id = $1 GROUP BY cache ORDER BY cache`,
       [warm.runId],
@@ -152,13 +152,13 @@ describe("LLM strategies over a loopback model server", () => {
       expect(pooled).toBeCloseTo((a! + b!) / 2, 12);
     }
     const callsBefore = (await q(`SELECT count(*)::DOUBLE AS n FROM llm_calls`))[0]!["n"] as number;
-    const requestsBefore = server.requests.length;
+    const requestsBefore = chatRequests(server);
 
     // Re-decide with all the weight on member a: the pool becomes a's forecast; no call goes out.
     const reweighted = parseRunConfig({ ...base, name: "duo-a", strategy: { ...base.strategy, members: [{ task: "a", weight: 1 }, { task: "b", weight: 0 }] } });
     const re = await runReplay({ config: reweighted, datasetDir: SAMPLE, db, kind: "redecide", parentRunId: out.runId, redecideFrom: out.runId });
     expect((await q(`SELECT count(*)::DOUBLE AS n FROM llm_calls`))[0]!["n"]).toBe(callsBefore);
-    expect(server.requests.length).toBe(requestsBefore);
+    expect(chatRequests(server)).toBe(requestsBefore);
     const reRows = await q(`SELECT model, probability FROM forecasts WHERE run_id = $1 ORDER BY seq`, [re.runId]);
     expect(reRows.length).toBe(rows.length);
     for (let i = 0; i < reRows.length; i += 3) expect(reRows[i + 2]!["probability"]).toBeCloseTo(reRows[i]!["probability"] as number, 12);

@@ -10,7 +10,7 @@ import type { Db } from "../../harness/db/duckdb.ts";
 import { runSweep } from "../../harness/replay/runSweep.ts";
 import { forecastKey, parseVary, planSweep } from "../../harness/replay/sweepPlan.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
-import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
+import { chatRequests, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { loopbackRouter, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 
@@ -56,7 +56,7 @@ describe("sweep", () => {
     const forecasts = await q(`SELECT run_id, count(*)::DOUBLE AS n FROM forecasts WHERE run_id IN (${ids.map((i) => `'${i}'`).join(",")}) GROUP BY run_id ORDER BY run_id`);
     const leader = out.variants.find((v) => v.reusedFrom === null)!;
     expect(calls).toEqual([{ run_id: leader.outcome.runId, n: forecasts.find((f) => f["run_id"] === leader.outcome.runId)!["n"] }]);
-    expect(server.requests.length).toBe(calls[0]!["n"]);
+    expect(chatRequests(server)).toBe(calls[0]!["n"]);
     // Every variant stored the same forecasts and decided on them its own way.
     expect(new Set(forecasts.map((f) => f["n"])).size).toBe(1);
     expect(forecasts).toHaveLength(4);

@@ -29,6 +29,11 @@ async function countingForecaster(): Promise<LoopbackServer & { baseURL: string;
   let inFlight = 0;
   let most = 0;
   const server = await startServer(async (request, res) => {
+    if (request.path === "/v1/models") {
+      // The run's pre-flight check (providers/preflight.ts): answered, and not a chat request.
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [] }));
+      return;
+    }
     inFlight += 1;
     most = Math.max(most, inFlight);
     try {
@@ -83,7 +88,7 @@ describe("sweep leaders share one model stack", () => {
 
     const sent = server.requests.length;
     const out = await runSweep({ variants, datasetDir: SAMPLE, db, concurrency: 3 });
-    const requests = server.requests.slice(sent);
+    const requests = server.requests.slice(sent).filter((r) => r.path === "/v1/chat/completions");
     expect(out.variants.map((v) => v.reusedFrom)).toEqual([null, null, null]);
 
     // Each distinct prompt went to the provider once, and never two at a time.

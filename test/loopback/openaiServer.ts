@@ -18,6 +18,11 @@ export interface OpenAiLoopback extends LoopbackServer {
 export async function startOpenAiServer(script: Script): Promise<OpenAiLoopback> {
   const state = { script };
   const server = await startServer(async (request, res, socket) => {
+    if (request.path === "/v1/models") {
+      // What a run's pre-flight check asks for (providers/preflight.ts): the models list, as OpenAI shapes it.
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [] }));
+      return;
+    }
     if (request.path !== "/v1/chat/completions") {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${request.path}` } }));
       return;
@@ -29,6 +34,11 @@ export async function startOpenAiServer(script: Script): Promise<OpenAiLoopback>
   const loopback = Object.assign(server, { baseURL: `${server.origin}/v1` });
   Object.defineProperty(loopback, "script", { get: () => state.script, set: (s: Script) => (state.script = s), enumerable: true });
   return loopback as OpenAiLoopback;
+}
+
+/** Chat completion requests the server received (pre-flight GET /v1/models left out). */
+export function chatRequests(server: Pick<OpenAiLoopback, "requests">): number {
+  return server.requests.filter((r) => r.path === "/v1/chat/completions").length;
 }
 
 async function play(step: ScriptStep, body: Record<string, unknown>, res: ServerResponse, reset: () => void): Promise<void> {

@@ -82,9 +82,13 @@ export class DuckDbCache implements CacheBackend {
     });
   }
 
-  put(entry: CacheEntry): Promise<void> {
+  put(entry: CacheEntry, options: { replace?: boolean } = {}): Promise<void> {
     return this.#serial(async () => {
-      const insert = await this.#statement(`INSERT INTO cache_entries VALUES ($1, $2, $3, $4, $5::FLOAT[], $6::JSON) ON CONFLICT DO NOTHING`);
+      const insert = await this.#statement(
+        options.replace
+          ? `INSERT OR REPLACE INTO cache_entries VALUES ($1, $2, $3, $4, $5::FLOAT[], $6::JSON)`
+          : `INSERT INTO cache_entries VALUES ($1, $2, $3, $4, $5::FLOAT[], $6::JSON) ON CONFLICT DO NOTHING`,
+      );
       insert.bind([
         entry.key,
         entry.task,
@@ -101,6 +105,13 @@ export class DuckDbCache implements CacheBackend {
     return this.#serial(async () => {
       const rows = (await this.db.connection.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM cache_entries`)).getRowObjectsJS() as Array<{ n: number }>;
       return rows[0]?.n ?? 0;
+    });
+  }
+
+  clear(): Promise<number> {
+    return this.#serial(async () => {
+      const reader = await this.db.connection.runAndReadAll(`DELETE FROM cache_entries`);
+      return Number(reader.rowsChanged);
     });
   }
 

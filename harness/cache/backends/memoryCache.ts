@@ -24,9 +24,16 @@ export class MemoryCache implements CacheBackend {
       .map(clone);
   }
 
-  async put(entry: CacheEntry): Promise<void> {
+  async put(entry: CacheEntry, options: { replace?: boolean } = {}): Promise<void> {
     const list = this.#byKey.get(entry.key) ?? [];
-    if (list.some((e) => e.createdAt === entry.createdAt)) return;
+    const old = list.find((e) => e.createdAt === entry.createdAt);
+    if (old && !options.replace) return;
+    if (old) {
+      list.splice(list.indexOf(old), 1);
+      const scoped = this.#byScope.get(scopeId(old.task, old.scope)) ?? [];
+      scoped.splice(scoped.indexOf(old), 1);
+      this.#count -= 1;
+    }
     const stored = clone(entry);
     // Keep the list ordered by creation time (a later run may add an earlier answer).
     const at = list.findIndex((e) => e.createdAt > stored.createdAt);
@@ -42,6 +49,14 @@ export class MemoryCache implements CacheBackend {
 
   async count(): Promise<number> {
     return this.#count;
+  }
+
+  async clear(): Promise<number> {
+    const n = this.#count;
+    this.#byKey.clear();
+    this.#byScope.clear();
+    this.#count = 0;
+    return n;
   }
 
   async close(): Promise<void> {}

@@ -68,9 +68,12 @@ export class RedisCache implements CacheBackend {
       .sort((a, b) => b.createdAt - a.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async put(entry: CacheEntry): Promise<void> {
+  async put(entry: CacheEntry, options: { replace?: boolean } = {}): Promise<void> {
     const id = `${entry.key}@${entry.createdAt}`;
-    const tx = this.redis.multi().hsetnx(this.#entries(), id, encodeEntry(entry)).zadd(this.#k(entry.key), "NX", entry.createdAt, id);
+    const tx = this.redis.multi();
+    if (options.replace) tx.hset(this.#entries(), id, encodeEntry(entry));
+    else tx.hsetnx(this.#entries(), id, encodeEntry(entry));
+    tx.zadd(this.#k(entry.key), "NX", entry.createdAt, id);
     if (entry.embedding !== null) tx.zadd(this.#s(entry.task, entry.scope), "NX", entry.createdAt, id);
     const results = await tx.exec();
     const failed = results?.find(([error]) => error !== null);
@@ -79,6 +82,18 @@ export class RedisCache implements CacheBackend {
 
   count(): Promise<number> {
     return this.redis.hlen(this.#entries());
+  }
+
+  /** Deletes every key under this cache's prefix (SCAN, never KEYS, so a large server is not blocked). */
+  async clear(): Promise<number> {
+    const n = await this.count();
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) await this.redis.del(...keys);
+    } while (cursor !== "0");
+    return n;
   }
 
   async close(): Promise<void> {
