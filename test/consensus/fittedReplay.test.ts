@@ -19,7 +19,7 @@ import { runReplay } from "../../harness/replay/runReplay.ts";
 import { ReplaySource } from "../../harness/events/replaySource.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
-import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
+import { chatRequests, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 import { buildResultsDb } from "../fixtures/resultsDb.ts";
@@ -75,7 +75,7 @@ describe("a fitted consensus of members from different runs", () => {
     });
     expect(Object.keys(fitted.models).sort()).toEqual(["alpha/bull-1", "beta/bear-1"]);
 
-    const requestsBefore = server.requests.length;
+    const requestsBefore = chatRequests(server);
     const replay = await runReplay({ config: fitted, datasetDir: SAMPLE, db, source: { tickers } });
     expect(replay.status).toBe("completed");
     const rows = (
@@ -90,7 +90,7 @@ describe("a fitted consensus of members from different runs", () => {
       expect(r.abstained, r.model).toBe(0);
     }
     // Both members were really asked, each priced: no call went out unpriced or to an unknown route.
-    expect(server.requests.length - requestsBefore).toBe(2 * rows[2]!.n);
+    expect(chatRequests(server) - requestsBefore).toBe(2 * rows[2]!.n);
     const costs = (await db.connection.runAndReadAll(`SELECT model, min(cost_nusd)::DOUBLE AS c FROM llm_calls WHERE run_id = $1 GROUP BY model ORDER BY model`, [replay.runId])).getRowObjectsJS();
     expect(costs.map((c) => c["model"])).toEqual(["bull-1", "bear-1"].sort());
     for (const c of costs) expect(c["c"]).toBeGreaterThan(0);

@@ -19,7 +19,7 @@ import { runReplay } from "../../harness/replay/runReplay.ts";
 import { ResumeMismatchError } from "../../harness/replay/resumeProof.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
-import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
+import { chatRequests, startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import type { ReceivedRequest, ScriptStep } from "../loopback/script.ts";
 import { loopbackRouter, scriptedAnswer } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
@@ -81,14 +81,14 @@ describe("a resumed LLM run proves itself", () => {
     const abstainedBefore = await count(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1 AND abstained`, cut.runId);
     expect(abstainedBefore).toBeGreaterThan(0);
     model.mode = "up";
-    const sentBefore = server.requests.length;
+    const sentBefore = chatRequests(server);
     const resumed = await runReplay({ config: config("outage"), datasetDir: SAMPLE, db, resumeRunId: cut.runId });
     expect(resumed.status).toBe("completed");
     expect(await phantoms(cut.runId)).toEqual([]);
     // The outage's abstentions are still what the run traded on.
     expect(await count(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1 AND abstained AND ev < ${cutEv}`, cut.runId)).toBe(abstainedBefore);
     // Every request the provider got during the resume is a row, and only decisions after the cut asked.
-    const sent = server.requests.length - sentBefore;
+    const sent = chatRequests(server) - sentBefore;
     expect(sent).toBeGreaterThan(0);
     expect(await count(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1 AND status = 'ok'`, cut.runId)).toBe(sent);
     expect(await count(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1 AND NOT abstained AND ev < ${cutEv}`, cut.runId)).toBe(0);
@@ -100,7 +100,7 @@ describe("a resumed LLM run proves itself", () => {
     const before = await q(`SELECT seq, probability FROM forecasts WHERE run_id = $1 ORDER BY seq`, [cut.runId]);
     expect(before.length).toBeGreaterThan(0);
     model.tilt = -0.2;
-    const sentBefore = server.requests.length;
+    const sentBefore = chatRequests(server);
     const rowsBefore = await count(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1`, cut.runId);
     const resumed = await runReplay({ config: config("changing"), datasetDir: SAMPLE, db, resumeRunId: cut.runId });
     expect(resumed.status).toBe("completed");
@@ -109,7 +109,7 @@ describe("a resumed LLM run proves itself", () => {
     expect(after.slice(0, before.length)).toEqual(before);
     // Each request the resume sent left one row (calls answered before the crash came back from the journal, unsent),
     // and over both processes there is one row per forecast: nothing asked twice, nothing paid unrecorded.
-    const sent = server.requests.length - sentBefore;
+    const sent = chatRequests(server) - sentBefore;
     expect(await count(`SELECT count(*)::DOUBLE AS n FROM llm_calls WHERE run_id = $1`, cut.runId)).toBe(rowsBefore + sent);
     expect(rowsBefore + sent).toBe(after.length);
   });
@@ -134,6 +134,9 @@ describe("a resumed LLM run proves itself", () => {
     const [fill] = await q(`SELECT fill_id, ticker FROM fills WHERE run_id = $1 ORDER BY ev DESC, rowid DESC LIMIT 1`, [cut.runId]);
     expect(fill).toBeDefined();
     await db.connection.run(`UPDATE fills SET contracts = contracts + 7 WHERE run_id = $1 AND fill_id = $2`, [cut.runId, String(fill?.["fill_id"])]);
+    // The resume starts at the run's last checkpoint (the stop lands at or after the cut: events of one timestamp go together).
+    const checkpoint = Number((await q(`SELECT checkpoint_ev::DOUBLE AS c FROM runs WHERE run_id = $1`, [cut.runId]))[0]?.["c"]);
+    expect(checkpoint).toBeGreaterThanOrEqual(cutEv);
     let error: unknown;
     try {
       await runReplay({ config: config("tampered"), datasetDir: SAMPLE, db, resumeRunId: cut.runId });
@@ -144,7 +147,7 @@ describe("a resumed LLM run proves itself", () => {
     const message = (error as Error).message;
     expect(message).toContain(`market ${String(fill?.["ticker"])}`);
     expect(message).toContain(`last stored fill ${String(fill?.["fill_id"])}`);
-    expect(message).toContain(`resuming at event ${cutEv}`);
+    expect(message).toContain(`resuming at event ${checkpoint}`);
     const [run] = await q(`SELECT status, error FROM runs WHERE run_id = $1`, [cut.runId]);
     expect(run?.["status"]).not.toBe("completed");
     expect(String(run?.["error"])).toContain("stored rows and the rebuilt state disagree");
