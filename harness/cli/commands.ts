@@ -16,6 +16,7 @@ import { ablateCommand } from "./ablate.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
+import { workerCommand } from "./worker.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -23,6 +24,7 @@ export const commands: Array<CommandModule<any, any>> = [
   demoCommand,
   redecideCommand,
   sweepCommand,
+  workerCommand,
   ablateCommand,
   importCommand,
   datasetCommand,

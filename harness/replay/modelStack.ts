@@ -56,6 +56,12 @@ export interface ModelStackOptions {
   runUsd?: number;
   env?: Readonly<Record<string, string | undefined>>;
   logger?: (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void;
+  /**
+   * The cache to use instead of the config's (a distributed sweep's worker: one
+   * Redis cache for every worker, harness/queue/workerCache.ts). Not part of the
+   * experiment: the run's stored config stays as written.
+   */
+  cache?: CacheConfig;
 }
 
 export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined {
@@ -90,7 +96,8 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
   let stack: AssembledStack;
   try {
-    stack = await assemble(routerConfig, config.cache?.enabled ? config.cache : undefined, {
+    const cacheConfig = options.cache ?? (config.cache?.enabled ? config.cache : undefined);
+    stack = await assemble(routerConfig, cacheConfig?.enabled ? cacheConfig : undefined, {
       clock,
       callLog,
       ...(journal ? { journal } : {}),

@@ -31,6 +31,7 @@ import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig 
 import { codeVersion } from "./codeVersion.ts";
 import { buildModelStack, NO_MODELS, type SharedModels } from "./modelStack.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
+import type { CacheConfig } from "../cache/cacheConfig.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
 import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
 
@@ -65,6 +66,9 @@ export interface ReplayRequest {
    * run answers from its own call journal and seeds its own budget).
    */
   models?: SharedModels;
+  /** The cache this run uses instead of its config's, and the environment its router reads (a distributed sweep's worker; see ModelStackOptions.cache). */
+  cache?: CacheConfig;
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ReplayOutcome {
@@ -158,7 +162,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     models = req.models.forRun({ runId, clock, db: req.db });
   } else if (!stored) {
     try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}) });
+      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}), ...(req.cache ? { cache: req.cache } : {}), ...(req.env ? { env: req.env } : {}) });
     } catch (error) {
       // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
       const message = error instanceof Error ? error.message : String(error);

@@ -24,7 +24,7 @@ import { groupByForecasts, type Variant } from "./sweepPlan.ts";
 import type { SweepWorkerInput } from "./sweepWorker.ts";
 
 /** Tables holding a run's rows, merged from a worker's scratch DB. */
-const RUN_TABLES = ["runs", "prompts", "forecasts", "decisions", "orders", "fills", "settlements", "outcomes", "equity", "metrics", "calibration_bins", "llm_calls"] as const;
+export const RUN_TABLES = ["runs", "prompts", "forecasts", "decisions", "orders", "fills", "settlements", "outcomes", "equity", "metrics", "calibration_bins", "llm_calls"] as const;
 
 export interface SweepOptions {
   variants: readonly Variant[];

@@ -202,3 +202,13 @@ CREATE TABLE IF NOT EXISTS promotions (
   gates_json    VARCHAR NOT NULL,
   decision      VARCHAR NOT NULL  -- promoted | refused
 );
+
+-- Result shards of distributed sweeps merged into this DB (harness/queue/shardMerge.ts): written in the
+-- same transaction as the shard's rows, so a shard is merged exactly once, even across a kill -9.
+CREATE TABLE IF NOT EXISTS merged_shards (
+  shard_id      VARCHAR PRIMARY KEY, -- the sweep job id
+  sweep_id      VARCHAR NOT NULL,
+  run_id        VARCHAR NOT NULL,
+  rows          BIGINT NOT NULL,
+  merged_at     BIGINT NOT NULL
+);

@@ -1,0 +1,139 @@
+/**
+ * One queued replay, in a worker thread of `tapedeck worker` (so the
+ * worker's main thread stays free to renew the job's lock however busy the
+ * replay keeps this one). The run writes into its result shard: a DuckDB file
+ * of its own in the results folder, named after the job. What is in the
+ * shard when the job starts decides what happens:
+ * - nothing (or a run row never written): a fresh run;
+ * - an unfinished leader run (an earlier attempt was killed): resumed from
+ *   its checkpoint, its paid calls answered from the shard's call journal and
+ *   from the shared cache, none paid again (runReplay.ts);
+ * - an unfinished variant run: started over (it re-decides stored forecasts
+ *   and pays nothing);
+ * - a completed run (the attempt died before it could report): reported as is.
+ * Leaders with dependent variants then export their forecasts as Parquet
+ * beside the shard (written to a temporary name, then renamed).
+ */
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { sqlString, type Db } from "../db/duckdb.ts";
+import { DuckDbStore } from "../store/resultsStore.ts";
+import { parseRunConfig } from "../../strategies/runConfig.ts";
+import { runReplay, type ReplayOutcome } from "../replay/runReplay.ts";
+import type { ReplayJobData, ReplayJobResult } from "./sweepJobs.ts";
+import { workerCache } from "./workerCache.ts";
+
+export interface ShardRunInput {
+  job: ReplayJobData;
+  shard: string;
+  queueUrl: string;
+  worker: string;
+}
+
+export type ShardRunMessage =
+  | { type: "progress"; events: number; total: number | null }
+  | { type: "done"; result: ReplayJobResult }
+  | { type: "failed"; message: string };
+
+interface ShardRow {
+  run_id: string;
+  status: string;
+  digest: string | null;
+  events: number;
+  wall_ms: number;
+}
+
+async function shardRuns(db: Db): Promise<ShardRow[]> {
+  const reader = await db.connection.runAndReadAll(`SELECT run_id, status, digest, coalesce(events, 0)::DOUBLE AS events, coalesce(wall_ms, 0)::DOUBLE AS wall_ms FROM runs`);
+  return reader.getRowObjectsJS() as unknown as ShardRow[];
+}
+
+function removeShard(shard: string): void {
+  for (const f of [shard, `${shard}.wal`]) rmSync(f, { force: true });
+}
+
+export async function runShard(input: ShardRunInput, onProgress: (events: number, total: number | null) => void): Promise<ReplayJobResult> {
+  const { job, shard } = input;
+  const config = parseRunConfig(job.config, `job ${job.sweepId} variant ${job.index} (${job.label || "base"})`);
+  let db = await DuckDbStore.open(shard);
+  let runs = await shardRuns(db);
+  if (runs.length > 1) throw new Error(`shard ${shard}: holds ${runs.length} runs; a shard holds one`);
+  let prior = runs[0];
+  if (prior && prior.status !== "completed" && job.role === "variant") {
+    db.close();
+    removeShard(shard);
+    db = await DuckDbStore.open(shard);
+    runs = [];
+    prior = undefined;
+  }
+  try {
+    let outcome: Pick<ReplayOutcome, "runId" | "digest" | "status" | "events" | "wallMs">;
+    const resumed = prior !== undefined;
+    if (prior?.status === "completed") {
+      outcome = { runId: prior.run_id, digest: prior.digest, status: "completed", events: prior.events, wallMs: prior.wall_ms };
+    } else {
+      const { cache, redisUrl } = workerCache(config, job.sweepId, input.queueUrl);
+      const label = `${job.sweepId}:${job.label || "base"}`;
+      const progress = (p: { events: number; totalEvents: number | null }) => onProgress(p.events, p.totalEvents);
+      if (job.role === "variant") {
+        if (!job.leader) throw new Error(`job ${job.sweepId} variant ${job.index}: no leader forecasts given`);
+        await db.connection.run(`INSERT INTO forecasts SELECT * FROM read_parquet(${sqlString(job.leader.forecastsParquet)})`);
+        outcome = await runReplay({ config, datasetDir: job.datasetDir, db, kind: "sweep", label, parentRunId: job.leader.runId, redecideFrom: job.leader.runId, onProgress: progress });
+        // The leader's forecasts were only borrowed: they reach the results DB with the leader's shard.
+        await db.connection.run(`DELETE FROM forecasts WHERE run_id = $1`, [job.leader.runId]);
+      } else {
+        outcome = await runReplay({
+          config,
+          datasetDir: job.datasetDir,
+          db,
+          kind: "sweep",
+          label,
+          ...(prior ? { resumeRunId: prior.run_id } : {}),
+          checkpointEvery: job.checkpointEvery,
+          cache,
+          env: { ...process.env, TAPEDECK_REDIS_URL: redisUrl },
+          onProgress: progress,
+        });
+      }
+    }
+    let forecastsParquet: string | null = null;
+    if (job.exportForecasts && outcome.status === "completed") {
+      forecastsParquet = `${shard}.forecasts.parquet`;
+      if (!existsSync(forecastsParquet)) {
+        const partial = `${forecastsParquet}.partial`;
+        await db.connection.run(`COPY (SELECT * FROM forecasts WHERE run_id = ${sqlString(outcome.runId)} ORDER BY seq) TO ${sqlString(partial)} (FORMAT parquet)`);
+        renameSync(partial, forecastsParquet);
+      }
+    }
+    return {
+      runId: outcome.runId,
+      digest: outcome.digest,
+      status: outcome.status,
+      events: outcome.events,
+      wallMs: outcome.wallMs,
+      shard,
+      forecastsParquet,
+      worker: input.worker,
+      resumed,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+if (parentPort && workerData && (workerData as { shardRun?: unknown }).shardRun === true) {
+  const port = parentPort;
+  const input = workerData as ShardRunInput & { shardRun: true };
+  let last = 0;
+  try {
+    const result = await runShard(input, (events, total) => {
+      const now = performance.now();
+      if (now - last < 200) return; // progress is for people: a few updates a second
+      last = now;
+      port.postMessage({ type: "progress", events, total } satisfies ShardRunMessage);
+    });
+    port.postMessage({ type: "done", result } satisfies ShardRunMessage);
+  } catch (error) {
+    port.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) } satisfies ShardRunMessage);
+  }
+}
