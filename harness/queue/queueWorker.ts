@@ -1,6 +1,6 @@
 /**
  * `tapedeck worker`: a BullMQ worker on the sweep queue. Each replay job runs
- * in a worker thread of its own (shardRun.ts), so this thread only moves
+ * in a worker thread (shardRun.ts, replayThreads.ts), so this thread only moves
  * messages and renews job locks: a busy replay never loses its lock. A
  * worker that dies (kill -9) stops renewing; once its lock expires another
  * worker's stalled-job check puts the job back and the next attempt resumes
@@ -10,11 +10,10 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { Worker as ThreadWorker } from "node:worker_threads";
 import { Queue, Worker, type Job } from "bullmq";
 import { connectionFor, SWEEP_QUEUE } from "./redisConnection.ts";
-import type { ShardRunInput, ShardRunMessage } from "./shardRun.ts";
-import { fanoutJobData, parseJob, replayJobData, replayJobResult, type ReplayJobData, type ReplayJobResult } from "./sweepJobs.ts";
+import { ReplayThreads } from "./replayThreads.ts";
+import { fanoutJobData, parseJob, replayJobData, replayJobResult, type ReplayJobResult } from "./sweepJobs.ts";
 import { replayJobOptions } from "./enqueueSweep.ts";
 
 export interface QueueWorkerOptions {
@@ -50,6 +49,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const resultsDir = resolve(options.resultsDir);
   const queue = new Queue(SWEEP_QUEUE, { connection });
   const emit = (event: WorkerEvent) => options.onEvent?.(event);
+  const threads = new ReplayThreads();
 
   const processor = async (job: Job): Promise<unknown> => {
     const id = job.id ?? "?";
@@ -70,7 +70,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     emit({ type: "started", jobId: id, label, role: data.role });
     const dir = join(resultsDir, data.sweepId);
     mkdirSync(dir, { recursive: true });
-    const result = await inThread({ job: data, shard: join(dir, `${id}.duckdb`), queueUrl: options.url, worker: name }, (events, total) => {
+    const result = await threads.run({ job: data, shard: join(dir, `${id}.duckdb`), queueUrl: options.url, worker: name }, (events, total) => {
       job.updateProgress({ worker: name, events, total }).catch(() => undefined);
     });
     emit({ type: "completed", jobId: id, label, result });
@@ -94,32 +94,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     async close() {
       await worker.close();
       await queue.close();
+      await threads.close();
     },
   };
 }
 
-function inThread(input: ShardRunInput, onProgress: (events: number, total: number | null) => void): Promise<ReplayJobResult> {
-  return new Promise((resolvePromise, reject) => {
-    const thread = new ThreadWorker(new URL("./shardRun.mjs", import.meta.url), { workerData: { ...input, shardRun: true } });
-    let settled = false;
-    thread.on("message", (m: ShardRunMessage) => {
-      if (m.type === "progress") onProgress(m.events, m.total);
-      else if (m.type === "done") {
-        settled = true;
-        resolvePromise(m.result);
-      } else {
-        settled = true;
-        reject(new Error(m.message));
-      }
-    });
-    thread.once("error", (error) => {
-      settled = true;
-      reject(error);
-    });
-    thread.once("exit", (code) => {
-      if (!settled) reject(new Error(`replay thread for ${input.job.label || "base"} exited with code ${code} before reporting`));
-    });
-  });
-}
-
-export type { ReplayJobData };

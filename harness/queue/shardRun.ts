@@ -1,7 +1,7 @@
 /**
  * One queued replay, in a worker thread of `tapedeck worker` (so the
  * worker's main thread stays free to renew the job's lock however busy the
- * replay keeps this one). The run writes into its result shard: a DuckDB file
+ * replay keeps this one; threads are kept between jobs, replayThreads.ts). The run writes into its result shard: a DuckDB file
  * of its own in the results folder, named after the job. What is in the
  * shard when the job starts decides what happens:
  * - nothing (or a run row never written): a fresh run;
@@ -121,19 +121,19 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
   }
 }
 
-if (parentPort && workerData && (workerData as { shardRun?: unknown }).shardRun === true) {
+/** Thread entry (replayThreads.ts): runs one job per "run" message, one at a time, for as long as the thread lives. */
+if (parentPort && (workerData as { replayThread?: unknown } | null)?.replayThread === true) {
   const port = parentPort;
-  const input = workerData as ShardRunInput & { shardRun: true };
-  let last = 0;
-  try {
-    const result = await runShard(input, (events, total) => {
+  port.on("message", (input: ShardRunInput) => {
+    let last = 0;
+    runShard(input, (events, total) => {
       const now = performance.now();
       if (now - last < 200) return; // progress is for people: a few updates a second
       last = now;
       port.postMessage({ type: "progress", events, total } satisfies ShardRunMessage);
-    });
-    port.postMessage({ type: "done", result } satisfies ShardRunMessage);
-  } catch (error) {
-    port.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) } satisfies ShardRunMessage);
-  }
+    }).then(
+      (result) => port.postMessage({ type: "done", result } satisfies ShardRunMessage),
+      (error: unknown) => port.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) } satisfies ShardRunMessage),
+    );
+  });
 }
