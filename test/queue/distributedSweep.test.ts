@@ -25,6 +25,9 @@ import { loopbackRouter, scriptedAnswer } from "../fixtures/scriptedForecaster.t
 import { tempDir } from "../fixtures/tinyDataset.ts";
 import { redisForTests, type RedisHandle } from "../cache/helpers.ts";
 import { startCli, stop, type CliProcess } from "./processes.ts";
+import { coordinateSweep } from "../../harness/queue/coordinator.ts";
+import { enqueueSweep } from "../../harness/queue/enqueueSweep.ts";
+import { openRedis } from "../../harness/queue/redisConnection.ts";
 
 const KEY = "sk-test-queue-not-a-real-key";
 const VARIES = ['modelLatency={"kind":"none"},{"kind":"fixed","ms":60000},{"kind":"fixed","ms":900000}', "risk.kellyFraction=0.1,0.25"];
@@ -34,6 +37,8 @@ const RUN_ROWS = ["forecasts", "decisions", "orders", "fills", "settlements", "m
 interface Prompt {
   key: string;
   answered: boolean;
+  /** When the server finished sending the answer (Date.now()). */
+  answeredAt?: number;
 }
 
 /** The scripted forecaster (answer from the prompt's price), a little slow, logging each prompt and whether its answer was sent. */
@@ -46,7 +51,10 @@ async function promptLoggingModel(): Promise<LoopbackServer & { prompts: Prompt[
     await delay(15);
     const step = answer(request);
     if (step.kind !== "reply") throw new Error("unexpected step");
-    res.on("finish", () => (prompt.answered = true));
+    res.on("finish", () => {
+      prompt.answered = true;
+      prompt.answeredAt = Date.now();
+    });
     res.writeHead(200, { "content-type": "application/json" }).end(
       JSON.stringify({
         id: "chatcmpl-loop",
@@ -89,6 +97,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
   let dir: string;
   let dataset: string;
   let configPath: string;
+  let base: Record<string, unknown>;
   /** The in-process sweep: digest per variant label, row counts, and the prompts it sent. */
   const reference = { digests: new Map<string, string | null>(), rows: {} as Record<string, Record<string, number>>, prompts: new Set<string>() };
   const running: CliProcess[] = [];
@@ -112,7 +121,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     [redis, model, dataset] = await Promise.all([redisForTests(), promptLoggingModel(), buildSyntheticDataset(dir, { events: 2_000, markets: 5, stepMs: 60_000, tradeShare: 0.2 })]);
     const router = loopbackRouter(`${model.origin}/v1`, { forecast: "bull-1" }, { "bull-1": { input: 1, output: 2 } });
     (router.endpoints.scripted as Record<string, unknown>)["concurrency"] = 2;
-    const base = {
+    base = {
       name: "queued",
       strategy: { kind: "llm", task: "forecast" },
       filter: { minIntervalMs: 3 * 3_600_000 },
@@ -166,12 +175,13 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
 
     expect(await rowCounts(db)).toEqual(reference.rows);
 
-    // Resubmitting the same sweep adds no job and runs nothing again.
-    const again = coordinator(sweepArgs(db, "sw-test-a"));
-    expect((await again.exited).code, again.stderr).toBe(0);
-    const second = JSON.parse(again.stdout) as SweepJson & { added: number };
-    expect(second.added).toBe(0);
-    expect(second.runs.every((r) => r.mergedRows === 0)).toBe(true);
+    // Resubmitting the same sweep adds no job, runs nothing again and merges nothing again (in this process: no need for another CLI start).
+    const connection = await openRedis(redis.url);
+    const resubmitted = await enqueueSweep({ url: redis.url, redis: connection, sweepId: "sw-test-a", variants: planSweep(base, VARIES.map(parseVary)), datasetDir: dataset, eventsPerRun: null, checkpointEvery: 300 }).finally(() => connection.quit());
+    expect(resubmitted.added).toBe(0);
+    const resultsDb = await DuckDbStore.open(db);
+    const again = await coordinateSweep({ url: redis.url, sweepId: "sw-test-a", db: resultsDb }).finally(() => resultsDb.close());
+    expect(again.runs.map((r) => r.rows)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(model.prompts.length - from).toBe(sent.length);
     expect(await rowCounts(db)).toEqual(reference.rows);
   }, 90_000);
@@ -189,6 +199,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     const started = JSON.parse(await victim.line((l) => l.includes('"type":"started"') && l.includes('"role":"leader"'))) as { jobId: string; label: string };
     const answeredAtStart = model.prompts.filter((p) => p.answered).length;
     while (model.prompts.slice(from).filter((p) => p.answered).length < answeredAtStart - from + 6) await delay(5);
+    const killedAt = Date.now();
     victim.child.kill("SIGKILL");
     await victim.exited;
     expect(victim.stdout).not.toContain(`"type":"completed","jobId":"${started.jobId}"`);
@@ -215,12 +226,20 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     expect(killed.worker).toBe("wb");
     expect(killed.resumed).toBe(true);
 
-    // Each prompt was answered (paid) once; the only ones sent twice are those the killed worker was still waiting on.
+    // Each prompt was answered (paid) once, except what the killed worker had in flight as it died: requests the server had not
+    // answered (sent again, never paid twice) and answers on their way that it never got to store (at most the endpoint's concurrency, 2).
     const sent = model.prompts.slice(from);
-    const answered = sent.filter((p) => p.answered).map((p) => p.key);
-    expect(answered.length).toBe(new Set(answered).size);
-    expect(new Set(answered)).toEqual(reference.prompts);
-    expect(sent.length - answered.length).toBeLessThanOrEqual(2); // the endpoint's concurrency: at most that many were in flight
+    expect(new Set(sent.filter((p) => p.answered).map((p) => p.key))).toEqual(reference.prompts);
+    const firstAnswer = new Map<string, number>();
+    const paidTwice: number[] = [];
+    for (const p of sent.filter((q) => q.answered)) {
+      const first = firstAnswer.get(p.key);
+      if (first === undefined) firstAnswer.set(p.key, p.answeredAt!);
+      else paidTwice.push(killedAt - first);
+    }
+    expect(paidTwice.length).toBeLessThanOrEqual(2);
+    for (const msBeforeKill of paidTwice) expect(msBeforeKill).toBeLessThan(250);
+    expect(sent.filter((p) => !p.answered).length).toBeLessThanOrEqual(2);
 
     expect(await rowCounts(db)).toEqual(reference.rows);
   }, 90_000);
