@@ -70,6 +70,10 @@ export async function enqueueSweep(options: EnqueueOptions): Promise<Enqueued> {
       })),
   });
 
+  const planned = new Set(ids.keys());
+  if (manifest.runs.length !== planned.size || manifest.runs.some((r) => !planned.has(r.jobId))) {
+    throw new Error(`sweep id ${sweepId} already names another sweep on this queue (other configs or dataset); choose another --sweep-id`);
+  }
   const connection = connectionFor(options.url);
   const queue = new Queue(SWEEP_QUEUE, { connection });
   const flows = new FlowProducer({ connection });

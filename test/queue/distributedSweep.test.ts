@@ -24,12 +24,15 @@ import { delay } from "../loopback/script.ts";
 import { loopbackRouter, scriptedAnswer } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 import { redisForTests, type RedisHandle } from "../cache/helpers.ts";
-import { startCli, stop, type CliProcess } from "./processes.ts";
+import { onDatabase, startCli, stop, type CliProcess } from "./processes.ts";
 import { coordinateSweep } from "../../harness/queue/coordinator.ts";
 import { enqueueSweep } from "../../harness/queue/enqueueSweep.ts";
 import { openRedis } from "../../harness/queue/redisConnection.ts";
 
 const KEY = "sk-test-queue-not-a-real-key";
+/** Sweep ids of this test run (a Redis kept between runs must not find them finished already). */
+const sweepA = `sw-test-a-${Date.now()}`;
+const sweepB = `sw-test-b-${Date.now()}`;
 const VARIES = ['modelLatency={"kind":"none"},{"kind":"fixed","ms":60000},{"kind":"fixed","ms":900000}', "risk.kellyFraction=0.1,0.25"];
 /** Tables whose rows say what a run decided and traded (llm_calls differ by design: who missed and who hit). */
 const RUN_ROWS = ["forecasts", "decisions", "orders", "fills", "settlements", "metrics"] as const;
@@ -93,6 +96,8 @@ async function rowCounts(dbPath: string): Promise<Record<string, Record<string, 
 
 describe("sweep --queue with a coordinator and two worker processes", () => {
   let redis: RedisHandle;
+  /** The queue's Redis: a database of its own on the test server. */
+  let url: string;
   let model: Awaited<ReturnType<typeof promptLoggingModel>>;
   let dir: string;
   let dataset: string;
@@ -104,12 +109,12 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
   const env = { TAPEDECK_TEST_KEY: KEY };
 
   const worker = (name: string, resultsDir: string) => {
-    const p = startCli(["worker", "--queue", redis.url, "--results", resultsDir, "--concurrency", "1", "--name", name, "--lock-ms", "1500", "--stalled-ms", "500", "--json"], env);
+    const p = startCli(["worker", "--queue", url, "--results", resultsDir, "--concurrency", "1", "--name", name, "--lock-ms", "1500", "--stalled-ms", "500", "--json"], env);
     running.push(p);
     return p;
   };
   const coordinator = (args: string[], extraEnv: Record<string, string> = {}) => {
-    const p = startCli(["sweep", ...args, "--queue", redis.url, "--json"], { ...env, ...extraEnv });
+    const p = startCli(["sweep", ...args, "--queue", url, "--json"], { ...env, ...extraEnv });
     running.push(p);
     return p;
   };
@@ -119,6 +124,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     process.env["TAPEDECK_TEST_KEY"] = KEY;
     dir = tempDir("tapedeck-queue-");
     [redis, model, dataset] = await Promise.all([redisForTests(), promptLoggingModel(), buildSyntheticDataset(dir, { events: 2_000, markets: 5, stepMs: 60_000, tradeShare: 0.2 })]);
+    url = onDatabase(redis.url, 4);
     const router = loopbackRouter(`${model.origin}/v1`, { forecast: "bull-1" }, { "bull-1": { input: 1, output: 2 } });
     (router.endpoints.scripted as Record<string, unknown>)["concurrency"] = 2;
     base = {
@@ -156,7 +162,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     const shards = join(dir, "shards-a");
     const db = join(dir, "queued-a.duckdb");
     const workers = [worker("wa", shards), worker("wb", shards)];
-    const sweep = coordinator(sweepArgs(db, "sw-test-a"));
+    const sweep = coordinator(sweepArgs(db, sweepA));
     const { code } = await sweep.exited;
     expect(code, sweep.stderr).toBe(0);
     await Promise.all(workers.map(stop));
@@ -176,11 +182,11 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     expect(await rowCounts(db)).toEqual(reference.rows);
 
     // Resubmitting the same sweep adds no job, runs nothing again and merges nothing again (in this process: no need for another CLI start).
-    const connection = await openRedis(redis.url);
-    const resubmitted = await enqueueSweep({ url: redis.url, redis: connection, sweepId: "sw-test-a", variants: planSweep(base, VARIES.map(parseVary)), datasetDir: dataset, eventsPerRun: null, checkpointEvery: 300 }).finally(() => connection.quit());
+    const connection = await openRedis(url);
+    const resubmitted = await enqueueSweep({ url, redis: connection, sweepId: sweepA, variants: planSweep(base, VARIES.map(parseVary)), datasetDir: dataset, eventsPerRun: null, checkpointEvery: 300 }).finally(() => connection.quit());
     expect(resubmitted.added).toBe(0);
     const resultsDb = await DuckDbStore.open(db);
-    const again = await coordinateSweep({ url: redis.url, sweepId: "sw-test-a", db: resultsDb }).finally(() => resultsDb.close());
+    const again = await coordinateSweep({ url, sweepId: sweepA, db: resultsDb }).finally(() => resultsDb.close());
     expect(again.runs.map((r) => r.rows)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(model.prompts.length - from).toBe(sent.length);
     expect(await rowCounts(db)).toEqual(reference.rows);
@@ -193,7 +199,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     const victim = worker("wa", shards);
     const survivor = worker("wb", shards);
     // The coordinator stalls inside its first merge's transaction after 5 of the run tables.
-    const first = coordinator([...sweepArgs(db, "sw-test-b")], { TAPEDECK_FAULT_MERGE_STALL_AFTER: "5" });
+    const first = coordinator([...sweepArgs(db, sweepB)], { TAPEDECK_FAULT_MERGE_STALL_AFTER: "5" });
 
     // Kill the victim in the middle of a leader: once it started one and the model answered a few prompts since.
     const started = JSON.parse(await victim.line((l) => l.includes('"type":"started"') && l.includes('"role":"leader"'))) as { jobId: string; label: string };
@@ -213,7 +219,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     afterKill.close();
     expect(partial).toEqual({ runs: 0, merged: 0 });
 
-    const attach = coordinator(["--attach", "sw-test-b", "--db", db]);
+    const attach = coordinator(["--attach", sweepB, "--db", db]);
     const { code } = await attach.exited;
     expect(code, attach.stderr).toBe(0);
     await stop(survivor);

@@ -70,3 +70,10 @@ export async function stop(p: CliProcess): Promise<void> {
   p.child.kill("SIGTERM");
   await p.exited;
 }
+
+/** The same Redis server, another database number: the queue tests' jobs never meet another suite's (CI shares one server). */
+export function onDatabase(url: string, db: number): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
