@@ -84,6 +84,7 @@ interface SweepArgs {
   sweepId?: string;
   detach: boolean;
   checkpointEvery: number;
+  sweepUsd?: number;
   concurrency?: number;
   db: string;
   json: boolean;
@@ -102,6 +103,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option("attach", { type: "string", describe: "With --queue: coordinate (progress, merges) an enqueued sweep by its id, e.g. after its sweep process was closed" })
       .option("sweep-id", { type: "string", describe: "With --queue: name the sweep (default: derived from the configs and the dataset, so resubmitting is a no-op for finished runs)" })
       .option("detach", { type: "boolean", default: false, describe: "With --queue: enqueue and exit; `--attach <id>` merges later" })
+      .option("sweep-usd", { type: "number", describe: "With --queue: real money the whole sweep may spend on model calls, across all workers (a Redis counter); runs stop resumably once it is reached" })
       .option("checkpoint-every", { type: "number", default: 250_000, describe: "With --queue: events between checkpoints of each run's shard (a killed job resumes from the last)" })
       .options(dbOption)
       .option("json", { type: "boolean", default: false })
@@ -127,10 +129,11 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const described = await ReplaySource.open(dataset).then((s) => s.describe()).catch((error: Error) => {
       throw new CliError(error.message, 2);
     });
+    if (args.sweepUsd !== undefined && (args.queue === undefined || !(args.sweepUsd > 0))) throw new CliError("sweep: --sweep-usd needs --queue and a positive amount (in-process sweeps share one router budget: budget.runUsd)", 2);
     if (args.queue !== undefined) {
       const sweepId = args.sweepId ?? sweepIdFor(plan, described.hash);
       if (!SWEEP_ID.test(sweepId)) throw new CliError(`sweep: --sweep-id ${sweepId}: letters, digits, '_', '.', '-' only (up to 64)`, 2);
-      return queuedSweep(args, args.queue, sweepId, { variants: plan, datasetDir: resolve(dataset), eventsPerRun: described.events ?? null, checkpointEvery: args.checkpointEvery });
+      return queuedSweep(args, args.queue, sweepId, { variants: plan, datasetDir: resolve(dataset), eventsPerRun: described.events ?? null, checkpointEvery: args.checkpointEvery, ...(args.sweepUsd !== undefined ? { sweepUsd: args.sweepUsd } : {}) });
     }
     const db = await DuckDbStore.open(args.db);
     const bar = !args.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `sweep [{bar}] {percentage}% | {value}/{total} events over ${plan.length} variants | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;

@@ -24,6 +24,8 @@ export interface EnqueueOptions {
   datasetDir: string;
   eventsPerRun: number | null;
   checkpointEvery: number;
+  /** A sweep-wide cap on real money, dollars (sweepBudget.ts). */
+  sweepUsd?: number;
 }
 
 export interface Enqueued {
@@ -45,6 +47,7 @@ export async function enqueueSweep(options: EnqueueOptions): Promise<Enqueued> {
     datasetDir: options.datasetDir,
     checkpointEvery: options.checkpointEvery,
     exportForecasts,
+    sweepNusd: options.sweepUsd !== undefined ? Math.round(options.sweepUsd * 1e9) : null,
   });
   const ids = new Map<string, Variant>();
   for (const v of options.variants) {

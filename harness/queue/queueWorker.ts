@@ -58,7 +58,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const values = await job.getChildrenValues<unknown>();
       const leaderValue = Object.entries(values).find(([key]) => key.endsWith(`:${data.leaderJobId}`))?.[1];
       const leader = parseJob(replayJobResult, leaderValue, `job ${id}: its leader ${data.leaderJobId}'s result`);
-      if (!leader.forecastsParquet) throw new Error(`job ${id}: leader ${data.leaderJobId} exported no forecasts (run ${leader.status})`);
+      if (!leader.forecastsParquet) throw new Error(`job ${id}: leader ${data.leaderJobId} exported no forecasts (run ${leader.status}${leader.stopReason ? `: ${leader.stopReason}` : ""})`);
       const forecasts = { runId: leader.runId, forecastsParquet: leader.forecastsParquet };
       // Derived ids: adding again after a crash of this job adds nothing twice.
       await queue.addBulk(data.variants.map((v) => ({ name: "replay", data: { ...v.data, leader: forecasts }, opts: { ...replayJobOptions, jobId: v.jobId } })));

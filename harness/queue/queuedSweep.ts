@@ -17,7 +17,7 @@ export interface QueuedSweepOptions {
   url: string;
   db: Db;
   /** A new sweep to enqueue; absent when attaching to `sweepId`. */
-  plan?: { variants: readonly Variant[]; datasetDir: string; eventsPerRun: number | null; checkpointEvery: number };
+  plan?: { variants: readonly Variant[]; datasetDir: string; eventsPerRun: number | null; checkpointEvery: number; sweepUsd?: number };
   sweepId: string;
   /** Enqueue and return without waiting (attach later). */
   detach?: boolean;

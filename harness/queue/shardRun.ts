@@ -22,6 +22,7 @@ import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { runReplay, type ReplayOutcome } from "../replay/runReplay.ts";
 import type { ReplayJobData, ReplayJobResult } from "./sweepJobs.ts";
 import { workerCache } from "./workerCache.ts";
+import { SweepBudget } from "./sweepBudget.ts";
 
 export interface ShardRunInput {
   job: ReplayJobData;
@@ -67,7 +68,7 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
     prior = undefined;
   }
   try {
-    let outcome: Pick<ReplayOutcome, "runId" | "digest" | "status" | "events" | "wallMs">;
+    let outcome: Pick<ReplayOutcome, "runId" | "digest" | "status" | "events" | "wallMs" | "stopReason">;
     const resumed = prior !== undefined;
     if (prior?.status === "completed") {
       outcome = { runId: prior.run_id, digest: prior.digest, status: "completed", events: prior.events, wallMs: prior.wall_ms };
@@ -82,18 +83,27 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
         // The leader's forecasts were only borrowed: they reach the results DB with the leader's shard.
         await db.connection.run(`DELETE FROM forecasts WHERE run_id = $1`, [job.leader.runId]);
       } else {
-        outcome = await runReplay({
-          config,
-          datasetDir: job.datasetDir,
-          db,
-          kind: "sweep",
-          label,
-          ...(prior ? { resumeRunId: prior.run_id } : {}),
-          checkpointEvery: job.checkpointEvery,
-          cache,
-          env: { ...process.env, TAPEDECK_REDIS_URL: redisUrl },
-          onProgress: progress,
-        });
+        // Other workers' spend reaches this run through the counter: read it a few times a second.
+        const budget = job.sweepNusd ? await SweepBudget.open(input.queueUrl, job.sweepId, job.sweepNusd) : null;
+        const refresh = budget ? setInterval(() => void budget.refresh().catch(() => undefined), 250) : null;
+        try {
+          outcome = await runReplay({
+            config,
+            datasetDir: job.datasetDir,
+            db,
+            kind: "sweep",
+            label,
+            ...(prior ? { resumeRunId: prior.run_id } : {}),
+            checkpointEvery: job.checkpointEvery,
+            cache,
+            env: { ...process.env, TAPEDECK_REDIS_URL: redisUrl },
+            onProgress: progress,
+            ...(budget ? { spendGuard: budget } : {}),
+          });
+        } finally {
+          if (refresh) clearInterval(refresh);
+          await budget?.close();
+        }
       }
     }
     let forecastsParquet: string | null = null;
@@ -115,6 +125,7 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
       forecastsParquet,
       worker: input.worker,
       resumed,
+      stopReason: outcome.stopReason ?? null,
     };
   } finally {
     db.close();

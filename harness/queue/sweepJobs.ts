@@ -56,6 +56,8 @@ export const replayJobData = z.object({
   exportForecasts: z.boolean(),
   /** Variants: the leader's run and forecasts they re-decide. */
   leader: leaderForecasts.optional(),
+  /** The sweep-wide cap on real money, nano-dollars (sweepBudget.ts), or null. */
+  sweepNusd: z.number().int().positive().nullable().default(null),
 });
 export type ReplayJobData = z.infer<typeof replayJobData>;
 
@@ -80,8 +82,10 @@ export const replayJobResult = z.object({
   /** The worker that finished it, and whether it resumed a shard an earlier attempt left. */
   worker: z.string(),
   resumed: z.boolean(),
+  /** Why an interrupted run stopped (e.g. the sweep-wide cap). */
+  stopReason: z.string().nullable().default(null),
 });
-export type ReplayJobResult = z.infer<typeof replayJobResult>;
+export type ReplayJobResult = z.output<typeof replayJobResult>;
 
 /** Reads a job's data or result, naming the job when it does not fit. */
 export function parseJob<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

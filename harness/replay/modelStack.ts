@@ -62,6 +62,14 @@ export interface ModelStackOptions {
    * experiment: the run's stored config stays as written.
    */
   cache?: CacheConfig;
+  /** Real money spent beyond this run (a distributed sweep's sweep-wide cap, harness/queue/sweepBudget.ts). */
+  spendGuard?: SpendGuard;
+}
+
+/** Told the cost of every call this run pays for; asked before each decision whether the run must stop. */
+export interface SpendGuard {
+  spent(costNusd: number): void;
+  stopReason(): string | null;
 }
 
 export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined {
@@ -94,12 +102,22 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
   const clock = new DecisionClock(options.clock);
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
+  const guard = options.spendGuard;
+  const tapped: CallLog = guard
+    ? {
+        record(call) {
+          if (call.costNusd > 0) guard.spent(call.costNusd);
+          callLog.record(call);
+        },
+        flush: () => callLog.flush(),
+      }
+    : callLog;
   let stack: AssembledStack;
   try {
     const cacheConfig = options.cache ?? (config.cache?.enabled ? config.cache : undefined);
     stack = await assemble(routerConfig, cacheConfig?.enabled ? cacheConfig : undefined, {
       clock,
-      callLog,
+      callLog: tapped,
       ...(journal ? { journal } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
@@ -115,7 +133,7 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   return {
     router: stack.front,
     maxInFlight: maxInFlightFor(routerConfig),
-    stopReason: () => stack.router.runBudgetExhausted(),
+    stopReason: () => stack.router.runBudgetExhausted() ?? guard?.stopReason() ?? null,
     flush: () => callLog.flush(),
     async close() {
       try {
