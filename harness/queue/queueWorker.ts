@@ -10,7 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { Queue, Worker, type Job } from "bullmq";
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import { connectionFor, SWEEP_QUEUE } from "./redisConnection.ts";
 import { ReplayThreads } from "./replayThreads.ts";
 import { fanoutJobData, parseJob, replayJobData, replayJobResult, type ReplayJobResult } from "./sweepJobs.ts";
@@ -58,7 +58,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const values = await job.getChildrenValues<unknown>();
       const leaderValue = Object.entries(values).find(([key]) => key.endsWith(`:${data.leaderJobId}`))?.[1];
       const leader = parseJob(replayJobResult, leaderValue, `job ${id}: its leader ${data.leaderJobId}'s result`);
-      if (!leader.forecastsParquet) throw new Error(`job ${id}: leader ${data.leaderJobId} exported no forecasts (run ${leader.status}${leader.stopReason ? `: ${leader.stopReason}` : ""})`);
+      // A leader that stopped (its cap) gives its variants nothing to re-decide: no retry can change that.
+      if (!leader.forecastsParquet) throw new UnrecoverableError(`job ${id}: leader ${data.leaderJobId} exported no forecasts (run ${leader.status}${leader.stopReason ? `: ${leader.stopReason}` : ""})`);
       const forecasts = { runId: leader.runId, forecastsParquet: leader.forecastsParquet };
       // Derived ids: adding again after a crash of this job adds nothing twice.
       await queue.addBulk(data.variants.map((v) => ({ name: "replay", data: { ...v.data, leader: forecasts }, opts: { ...replayJobOptions, jobId: v.jobId } })));
