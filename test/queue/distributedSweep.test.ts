@@ -108,6 +108,8 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
   const running: CliProcess[] = [];
   const env = { TAPEDECK_TEST_KEY: KEY };
 
+  /** Two workers for both tests, started with the in-process reference sweep (the second test kills one). */
+  const workers: Record<string, CliProcess> = {};
   const worker = (name: string, resultsDir: string) => {
     const p = startCli(["worker", "--queue", url, "--results", resultsDir, "--concurrency", "1", "--name", name, "--lock-ms", "1500", "--stalled-ms", "500", "--json"], env);
     running.push(p);
@@ -139,6 +141,8 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     writeFileSync(configPath, JSON.stringify(base));
 
     const refDb = join(dir, "in-process.duckdb");
+    const shards = join(dir, "shards");
+    for (const name of ["wa", "wb"]) workers[name] = worker(name, shards);
     const db = await DuckDbStore.open(refDb);
     const variants = planSweep(base, VARIES.map(parseVary));
     const out = await runSweep({ variants, datasetDir: dataset, db, concurrency: 2 });
@@ -149,6 +153,7 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
     expect(model.prompts.length).toBe(reference.prompts.size); // the in-process sweep sends each prompt once too
     expect(reference.prompts.size).toBeGreaterThan(20);
     expect(reference.digests.size).toBe(6);
+    await Promise.all(Object.values(workers).map((w) => w.line((l) => l.includes("waiting for jobs"))));
   }, 60_000);
 
   afterAll(async () => {
@@ -159,13 +164,10 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
 
   it("runs each variant once with the in-process digests, each prompt sent once, each run merged once", async () => {
     const from = model.prompts.length;
-    const shards = join(dir, "shards-a");
     const db = join(dir, "queued-a.duckdb");
-    const workers = [worker("wa", shards), worker("wb", shards)];
     const sweep = coordinator(sweepArgs(db, sweepA));
     const { code } = await sweep.exited;
     expect(code, sweep.stderr).toBe(0);
-    await Promise.all(workers.map(stop));
 
     const out = JSON.parse(sweep.stdout) as SweepJson;
     expect(out.runs).toHaveLength(6);
@@ -194,15 +196,15 @@ describe("sweep --queue with a coordinator and two worker processes", () => {
 
   it("survives a worker SIGKILLed in a leader and a coordinator SIGKILLed in a merge: same digests, no paid prompt again, no duplicate row", async () => {
     const from = model.prompts.length;
-    const shards = join(dir, "shards-b");
     const db = join(dir, "queued-b.duckdb");
-    const victim = worker("wa", shards);
-    const survivor = worker("wb", shards);
+    // The workers of the first test, idle: each takes one of the three leaders (each runs one job at a time).
+    const [victim, survivor] = [workers.wa!, workers.wb!];
     // The coordinator stalls inside its first merge's transaction after 5 of the run tables.
+    const victimStarts = victim.nextLine((l) => l.includes('"type":"started"') && l.includes('"role":"leader"'));
     const first = coordinator([...sweepArgs(db, sweepB)], { TAPEDECK_FAULT_MERGE_STALL_AFTER: "5" });
 
     // Kill the victim in the middle of a leader: once it started one and the model answered a few prompts since.
-    const started = JSON.parse(await victim.line((l) => l.includes('"type":"started"') && l.includes('"role":"leader"'))) as { jobId: string; label: string };
+    const started = JSON.parse(await victimStarts) as { jobId: string; label: string };
     const answeredAtStart = model.prompts.filter((p) => p.answered).length;
     while (model.prompts.slice(from).filter((p) => p.answered).length < answeredAtStart - from + 6) await delay(5);
     const killedAt = Date.now();

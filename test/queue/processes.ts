@@ -11,8 +11,10 @@ export interface CliProcess {
   readonly stderr: string;
   /** Resolves when the process ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first output line (stdout or stderr) that matches. */
+  /** Resolves with the first output line (stdout or stderr) that matches, among those seen so far and to come. */
   line(match: (line: string) => boolean): Promise<string>;
+  /** The same among lines still to come. */
+  nextLine(match: (line: string) => boolean): Promise<string>;
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
@@ -59,6 +61,9 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
     line(match) {
       const found = seen.find(match);
       if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve) => waiting.push({ match, resolve }));
+    },
+    nextLine(match) {
       return new Promise((resolve) => waiting.push({ match, resolve }));
     },
   };
