@@ -42,8 +42,21 @@ export interface TimeWindow {
   to: number;
 }
 
+/** An exclusive short claim on one exact key, held while its holder asks the provider (cross-process single flight). */
+export interface KeyClaim {
+  release(): Promise<void>;
+}
+
 export interface CacheBackend {
   readonly kind: "memory" | "duckdb" | "redis";
+  /**
+   * Backends shared by several processes (Redis) offer a claim per exact key:
+   * of the processes that miss on a key at once, the one holding the claim
+   * calls the provider and the others wait for its entry. Null: another
+   * process holds it. Backends of one process leave this out (CachedRouter's
+   * per-key chain already makes their requests single flight).
+   */
+  claim?(key: string): Promise<KeyClaim | null>;
   /** The newest entry with this key created inside the window. */
   getExact(key: string, window: TimeWindow): Promise<CacheEntry | undefined>;
   /** Entries of this task and scope that carry an embedding, created inside the window, newest first. */

@@ -39,7 +39,7 @@ import type { Clock } from "../clock/clock.ts";
 import type { AnswerSpec } from "../../providers/forecastAnswer.ts";
 import type { CallLog } from "../router/callLog.ts";
 import type { AttemptTrace, Router, RouterOutcome, RouterRequest } from "../router/router.ts";
-import type { CacheBackend, CacheEntry } from "./cache.ts";
+import type { CacheBackend, CacheEntry, KeyClaim } from "./cache.ts";
 import { semanticApplies, ttlFor, type CacheConfig } from "./cacheConfig.ts";
 import { emptyStats, type CacheStats } from "./cacheStats.ts";
 import { canonicalJson, exactKey } from "./exactKey.ts";
@@ -146,7 +146,7 @@ export class CachedRouter implements CompletingRouter {
 
   async #lookupOrCall(request: AnyRequest, flight: Flight): Promise<RouterOutcome<unknown>> {
     const { config, clock, backend } = this.#o;
-    const { key, scope } = flight;
+    const { key } = flight;
     const started = performance.now();
     const now = clock.now();
     const ttl = ttlFor(config, request.task);
@@ -178,6 +178,53 @@ export class CachedRouter implements CompletingRouter {
       flight.setEmbedding(null); // what it stores carries no embedding: no semantic lookup waits for it
     }
 
+    // Across processes (a shared backend): one of those missing on this key at once asks the provider, the others wait for its entry.
+    let claim: KeyClaim | null = null;
+    // (refresh asks anyway: it must not be served another process's answer.)
+    if (config.exact && serve && backend.claim && !config.cassette) {
+      const claimed = await this.#claimOrServe(request, key, now, ttl, started);
+      if ("hit" in claimed) return claimed.hit;
+      claim = claimed.claim;
+    }
+    try {
+      return await this.#miss(request, flight, embedding, now, started);
+    } finally {
+      await claim?.release();
+    }
+  }
+
+  /**
+   * Takes the key's claim, or waits (polling, up to 50 ms apart) until the process holding it stored an
+   * answer servable now (a hit) or let it go without one (a failed call, a dead holder: its claim expires),
+   * then takes it. Holding it, looks up once more: the holder may have stored and released in between.
+   */
+  async #claimOrServe(request: AnyRequest, key: string, now: number, ttl: number, started: number): Promise<{ hit: Success } | { claim: KeyClaim }> {
+    const { backend } = this.#o;
+    const servedNow = async (): Promise<Success | undefined> => {
+      const entry = await backend.getExact(key, servableWindow(now, ttl));
+      return entry && isServable(entry.createdAt, now, ttl) ? this.#serve(request, entry, "exact", started) : undefined;
+    };
+    for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+      const claim = await backend.claim!(key);
+      if (claim) {
+        const hit = await servedNow().catch(async (error: unknown) => {
+          await claim.release();
+          throw error;
+        });
+        if (!hit) return { claim };
+        await claim.release();
+        return { hit };
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      const hit = await servedNow();
+      if (hit) return { hit };
+    }
+  }
+
+  async #miss(request: AnyRequest, flight: Flight, embedding: number[] | null, now: number, started: number): Promise<RouterOutcome<unknown>> {
+    const { config, clock, backend } = this.#o;
+    const { key, scope } = flight;
+    const mode = this.#o.mode ?? "on";
     this.#stats.misses += 1;
     if (config.cassette) {
       this.#recordRow(request, key, { provider: "cache", model: "cassette", status: "error", errorClass: "cache_miss", latencyMs: performance.now() - started, cache: "miss" });

@@ -21,6 +21,7 @@ import { showCommand } from "./show.ts";
 import { exportCommand } from "./export.ts";
 import { cacheCommand } from "./cache.ts";
 import { viewCommand } from "./view.ts";
+import { workerCommand } from "./worker.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -28,6 +29,7 @@ export const commands: Array<CommandModule<any, any>> = [
   demoCommand,
   redecideCommand,
   sweepCommand,
+  workerCommand,
   ablateCommand,
   importCommand,
   datasetCommand,

@@ -62,12 +62,27 @@ export interface ModelStackOptions {
   cacheMode?: CacheMode;
   /** Check each endpoint with one cheap request before the run (default true). */
   preflight?: boolean;
+  /**
+   * The cache to use instead of the config's (a distributed sweep's worker: one
+   * Redis cache for every worker, harness/queue/workerCache.ts). Not part of the
+   * experiment: the run's stored config stays as written.
+   */
+  cache?: CacheConfig;
+  /** Real money spent beyond this run (a distributed sweep's sweep-wide cap, harness/queue/sweepBudget.ts). */
+  spendGuard?: SpendGuard;
 }
 
-/** The config's cache as this invocation uses it: none when off or disabled. */
-function cacheFor(config: RunConfig, mode: CacheMode | undefined): CacheConfig | undefined {
+/** Told the cost of every call this run pays for; asked before each decision whether the run must stop. */
+export interface SpendGuard {
+  spent(costNusd: number): void;
+  stopReason(): string | null;
+}
+
+/** The cache this invocation uses: none when off; else the override (a sweep worker's shared cache) or the config's, when enabled. */
+function cacheFor(config: RunConfig, mode: CacheMode | undefined, override: CacheConfig | undefined): CacheConfig | undefined {
   if (mode === "off") return undefined;
-  return config.cache?.enabled ? config.cache : undefined;
+  const chosen = override ?? config.cache;
+  return chosen?.enabled ? chosen : undefined;
 }
 
 export function resolveRouterConfig(config: RunConfig): RouterConfig | undefined {
@@ -105,11 +120,21 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
   const clock = new DecisionClock(options.clock);
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
+  const guard = options.spendGuard;
+  const tapped: CallLog = guard
+    ? {
+        record(call) {
+          if (call.costNusd > 0) guard.spent(call.costNusd);
+          callLog.record(call);
+        },
+        flush: () => callLog.flush(),
+      }
+    : callLog;
   let stack: AssembledStack;
   try {
-    stack = await assemble(routerConfig, cacheFor(config, options.cacheMode), {
+    stack = await assemble(routerConfig, cacheFor(config, options.cacheMode, options.cache), {
       clock,
-      callLog,
+      callLog: tapped,
       ...(options.cacheMode && options.cacheMode !== "off" ? { cacheMode: options.cacheMode } : {}),
       ...(journal ? { journal } : {}),
       ...(options.env ? { env: options.env } : {}),
@@ -136,7 +161,7 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   return {
     router: stack.front,
     maxInFlight: maxInFlightFor(routerConfig),
-    stopReason: () => stack.router.runBudgetExhausted(),
+    stopReason: () => stack.router.runBudgetExhausted() ?? guard?.stopReason() ?? null,
     flush: () => callLog.flush(),
     async close() {
       try {
@@ -289,7 +314,7 @@ export async function buildSharedModels(
   // Requests carry their decision time (atDecisionTime); outside one, the requesting run's own clock.
   const clock = new DecisionClock(currentRunClock);
   // --cache off leaves the persistent cache out; the in-memory memo still shares a sweep's identical requests (made at one instant).
-  const persistent = cacheFor(config, options.cacheMode);
+  const persistent = cacheFor(config, options.cacheMode, undefined);
   const stack = await assemble(routerConfig, persistent ?? SWEEP_MEMO, {
     clock,
     callLog,

@@ -33,11 +33,12 @@ import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
 import { buildStrategy } from "../../strategies/registry.ts";
 import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
 import { codeVersion } from "./codeVersion.ts";
-import { buildModelStack, NO_MODELS, resolveRouterConfig, type SharedModels } from "./modelStack.ts";
+import { buildModelStack, NO_MODELS, resolveRouterConfig, type SharedModels, type SpendGuard } from "./modelStack.ts";
 import { resolveTrainingCutoffs } from "../../strategies/modelCutoffs.ts";
 import { abstentionsByReason, totalByReason } from "../store/runDetail.ts";
 import type { CacheMode } from "../cache/cacheMode.ts";
 import { StoredForecasts } from "./storedForecasts.ts";
+import type { CacheConfig } from "../cache/cacheConfig.ts";
 import { newsForMarket } from "../../strategies/newsForMarket.ts";
 import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
 
@@ -78,6 +79,11 @@ export interface ReplayRequest {
   models?: SharedModels;
   /** `--cache` (harness/cache/cacheMode.ts): how this run uses the config's response cache. */
   cacheMode?: CacheMode;
+  /** The cache this run uses instead of its config's, and the environment its router reads (a distributed sweep's worker; see ModelStackOptions.cache). */
+  cache?: CacheConfig;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Money spent beyond this run that can stop it, resumably (a distributed sweep's sweep-wide cap). */
+  spendGuard?: SpendGuard;
 }
 
 export interface ReplayOutcome {
@@ -195,7 +201,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
     models = req.models.forRun({ runId, clock, db: req.db });
   } else if (!stored) {
     try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}), ...(req.cacheMode ? { cacheMode: req.cacheMode } : {}) });
+      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}), ...(req.cacheMode ? { cacheMode: req.cacheMode } : {}), ...(req.cache ? { cache: req.cache } : {}), ...(req.env ? { env: req.env } : {}), ...(req.spendGuard ? { spendGuard: req.spendGuard } : {}) });
     } catch (error) {
       // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
       const message = error instanceof Error ? error.message : String(error);

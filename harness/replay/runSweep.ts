@@ -25,7 +25,7 @@ import { groupByForecasts, type Variant } from "./sweepPlan.ts";
 import type { SweepWorkerInput } from "./sweepWorker.ts";
 
 /** Tables holding a run's rows, merged from a worker's scratch DB. */
-const RUN_TABLES = ["runs", "prompts", "forecasts", "decisions", "orders", "fills", "settlements", "open_positions", "outcomes", "market_events", "equity", "metrics", "calibration_bins", "llm_calls"] as const;
+export const RUN_TABLES = ["runs", "prompts", "forecasts", "decisions", "orders", "fills", "settlements", "open_positions", "outcomes", "market_events", "equity", "metrics", "calibration_bins", "llm_calls", "llm_transcripts"] as const;
 
 export interface SweepOptions {
   variants: readonly Variant[];

@@ -248,4 +248,12 @@ CREATE TABLE IF NOT EXISTS run_tags (
   run_id        VARCHAR NOT NULL,
   tag           VARCHAR NOT NULL,
   ts            BIGINT NOT NULL   -- wall time it was added
+-- Result shards of distributed sweeps merged into this DB (harness/queue/shardMerge.ts): written in the
+-- same transaction as the shard's rows, so a shard is merged exactly once, even across a kill -9.
+CREATE TABLE IF NOT EXISTS merged_shards (
+  shard_id      VARCHAR PRIMARY KEY, -- the sweep job id
+  sweep_id      VARCHAR NOT NULL,
+  run_id        VARCHAR NOT NULL,
+  rows          BIGINT NOT NULL,
+  merged_at     BIGINT NOT NULL
 );

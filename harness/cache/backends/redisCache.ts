@@ -8,13 +8,25 @@
  * own EXPIRE is wall-clock and is not used: TTLs are simulated time, applied
  * at lookup. Writes are idempotent (HSETNX, ZADD NX): the first answer for a
  * key at a given time wins, as on the other backends.
+ *   <prefix>lock:<key>          string a claim token (SET NX PX), see claim()
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import type { CacheBackend, CacheEntry, TimeWindow } from "../cache.ts";
+import type { CacheBackend, CacheEntry, KeyClaim, TimeWindow } from "../cache.ts";
 import { decodeEntry, encodeEntry } from "../entryCodec.ts";
 
 export const DEFAULT_REDIS_PREFIX = "tapedeck:cache:";
+
+/**
+ * How long a claim lives without renewal: short, so a holder that dies
+ * (kill -9) delays the others by at most this; a live holder renews it every
+ * third of it for as long as its provider call takes.
+ */
+export const CLAIM_TTL_MS = 2_000;
+
+/** Deletes / extends a claim only while it still holds our token (never another holder's). */
+const RELEASE_LUA = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+const RENEW_LUA = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) else return 0 end`;
 
 export class RedisCache implements CacheBackend {
   readonly kind = "redis" as const;
@@ -78,6 +90,24 @@ export class RedisCache implements CacheBackend {
     const results = await tx.exec();
     const failed = results?.find(([error]) => error !== null);
     if (results === null || failed) throw new Error(`cache redis: storing ${id} failed${failed?.[0] ? `: ${failed[0].message}` : ""}`);
+  }
+
+  /** SET NX PX on <prefix>lock:<key>, renewed while held; null when another process holds it. */
+  async claim(key: string): Promise<KeyClaim | null> {
+    const lock = `${this.prefix}lock:${key}`;
+    const token = randomBytes(12).toString("hex");
+    const got = await this.redis.set(lock, token, "PX", CLAIM_TTL_MS, "NX");
+    if (got !== "OK") return null;
+    const renew = setInterval(() => {
+      this.redis.eval(RENEW_LUA, 1, lock, token, CLAIM_TTL_MS).catch(() => undefined);
+    }, Math.floor(CLAIM_TTL_MS / 3));
+    renew.unref();
+    return {
+      release: async () => {
+        clearInterval(renew);
+        await this.redis.eval(RELEASE_LUA, 1, lock, token);
+      },
+    };
   }
 
   count(): Promise<number> {
