@@ -229,6 +229,7 @@ CREATE TABLE IF NOT EXISTS market_events (
 -- table so results files written before them gain the columns on open.
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS fill_model VARCHAR;   -- quote | book | print-maker | trade-print
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS marking VARCHAR;      -- how open positions were valued, e.g. "marked to bid, hourly"
+
 -- What the model saw and said, per llm_calls row (harness/store/callTranscripts.ts): the rendered
 -- prompt and the raw answer, each deflate-compressed (codec 'deflate'), cut at the run config's
 -- transcripts.maxBytes before compression (truncated says so). Off with transcripts.enabled false.
@@ -248,6 +249,8 @@ CREATE TABLE IF NOT EXISTS run_tags (
   run_id        VARCHAR NOT NULL,
   tag           VARCHAR NOT NULL,
   ts            BIGINT NOT NULL   -- wall time it was added
+);
+
 -- Result shards of distributed sweeps merged into this DB (harness/queue/shardMerge.ts): written in the
 -- same transaction as the shard's rows, so a shard is merged exactly once, even across a kill -9.
 CREATE TABLE IF NOT EXISTS merged_shards (
