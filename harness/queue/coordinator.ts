@@ -98,7 +98,9 @@ export async function coordinateSweep(options: CoordinateOptions): Promise<Coord
         }
         const state = await job.getState();
         if (state === "completed") {
-          const result = parseJob(replayJobResult, job.returnvalue, `job ${run.jobId} result`);
+          // The job was read before getState: one that completed in between carries no return value yet, so read it again.
+          const returned = job.returnvalue ?? (await queue.getJob(run.jobId))?.returnvalue;
+          const result = parseJob(replayJobResult, returned, `job ${run.jobId} result`);
           const shard = { shardId: run.jobId, sweepId: manifest.sweepId, runId: result.runId, path: result.shard };
           const outcome = (await isMerged(options.db, run.jobId)) ? { rows: 0, ms: 0 } : await mergeShard(options.db, shard, options.mergeHooks);
           const entry: MergedRun = { index: run.index, label: run.label, role: run.role, jobId: run.jobId, result, rows: outcome.rows, mergeMs: outcome.ms };

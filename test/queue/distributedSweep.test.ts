@@ -49,6 +49,11 @@ async function promptLoggingModel(): Promise<LoopbackServer & { prompts: Prompt[
   const answer = scriptedAnswer({ "bull-1": 0.08 });
   const prompts: Prompt[] = [];
   const server = await startServer(async (request, res) => {
+    if (request.path === "/v1/models") {
+      // A run's pre-flight check (providers/preflight.ts): not a prompt.
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [] }));
+      return;
+    }
     const prompt: Prompt = { key: JSON.stringify([request.body["model"], request.body["messages"]]), answered: false };
     prompts.push(prompt);
     await delay(15);
