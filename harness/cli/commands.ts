@@ -16,6 +16,7 @@ import { ablateCommand } from "./ablate.ts";
 import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
+import { recordCommand } from "./record.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -30,5 +31,6 @@ export const commands: Array<CommandModule<any, any>> = [
   compareCommand,
   consensusCommand,
   benchCommand,
+  recordCommand,
   configCommand,
 ];

@@ -42,7 +42,7 @@ export interface PrivateListener {
 
 export interface LiveSourceOptions {
   wsUrl: string;
-  authHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
+  authHeaders?: (() => Record<string, string> | Promise<Record<string, string>>) | undefined;
   directory: MarketDirectory;
   series: readonly string[];
   tickers?: readonly string[];
@@ -57,6 +57,8 @@ export interface LiveSourceOptions {
   now?: () => number;
   /** Name shown for the run's "dataset". */
   name?: string;
+  /** End the stream once every followed market has settled (default true). */
+  endWhenSettled?: boolean;
 }
 
 
@@ -317,6 +319,8 @@ export class LiveSource implements EventSource {
         m.settleTime = ts;
         this.#notifyMarket(m);
         this.#push([{ kind: "settle", ts, ticker: m.ticker, result: m.result }]);
+        // Nothing left to follow: the stream ends (a replay of the recording ends there too).
+        if ((this.options.endWhenSettled ?? true) && this.#settled.size === this.#markets.size) this.stop();
         return;
       }
       default:
