@@ -948,9 +948,11 @@ export class FakeExchange {
       }
       const acc = this.#accounts.get(o.account)!;
       const post = this.#applyFill(acc, o, count, price, fee, now);
+      // Kalshi: a fill's `trade_id` is the legacy name of its `fill_id` (one per side of a trade).
+      const fillId = `FF-${String(this.#nextFill++).padStart(6, "0")}`;
       const f: WireFill = {
-        fill_id: `FF-${String(this.#nextFill++).padStart(6, "0")}`,
-        trade_id: tradeId,
+        fill_id: fillId,
+        trade_id: fillId,
         order_id: o.id,
         client_order_id: o.clientOrderId,
         ticker: o.ticker,
