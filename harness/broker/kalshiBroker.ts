@@ -272,7 +272,16 @@ export class KalshiBroker implements Broker {
 
   /** The REST cross-check of every working order: fills the WebSocket missed, ends it did not report. */
   async syncAll(): Promise<void> {
-    for (const t of [...this.#tracked.values()]) if (t.state === "working") await this.#sync(t);
+    for (const t of [...this.#tracked.values()]) {
+      if (t.state !== "working") continue;
+      try {
+        await this.#sync(t);
+      } catch (e) {
+        // The exchange does not know the order: reconciliation's `order_missing_on_exchange` decides.
+        if (!(e instanceof KalshiRejectedError)) throw e;
+        this.#log(`order ${t.clientOrderId} (${t.venueOrderId ?? "?"}): ${e.code}`);
+      }
+    }
   }
 
   /** Reconciliation found the exchange no longer has this order: end it locally (cancelled, with the reason). */
