@@ -64,6 +64,8 @@ export interface RecorderAck {
   segment: number;
   /** The last trade id acknowledged, if any. */
   lastTradeId: string | null;
+  /** Dataset rebuilds completed so far (after the first, `<out>` is a valid dataset at every instant). */
+  built: number;
 }
 
 const SEGMENT_RE = /^segment-(\d{6})\.jsonl$/;
@@ -78,7 +80,7 @@ export class Recorder {
   #buffer: string[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #segmentTimer: NodeJS.Timeout | null = null;
-  #ack: RecorderAck = { rows: 0, byTable: {}, segment: 0, lastTradeId: null };
+  #ack: RecorderAck = { rows: 0, byTable: {}, segment: 0, lastTradeId: null, built: 0 };
   #pendingTradeId: string | null = null;
   #pendingCounts: Record<string, number> = {};
   #rebuilding: Promise<void> = Promise.resolve();
@@ -218,7 +220,15 @@ export class Recorder {
     const dir = this.dir;
     const name = this.#opts.name;
     const description = this.#opts.description;
-    this.#rebuilding = this.#rebuilding.then(() => materialize(dir, { ...(name ? { name } : {}), ...(description ? { description } : {}) }).then(() => undefined));
+    this.#rebuilding = this.#rebuilding
+      .then(() => materialize(dir, { ...(name ? { name } : {}), ...(description ? { description } : {}) }))
+      .then(
+        () => {
+          this.#ack = { ...this.#ack, built: this.#ack.built + 1 };
+        },
+        // Nothing to build yet (no market journaled): the next rotation tries again.
+        () => undefined,
+      );
     return this.#rebuilding;
   }
 
