@@ -17,6 +17,7 @@ import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
 import { recordCommand } from "./record.ts";
+import { promoteCommand } from "./promote.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -32,5 +33,6 @@ export const commands: Array<CommandModule<any, any>> = [
   consensusCommand,
   benchCommand,
   recordCommand,
+  promoteCommand,
   configCommand,
 ];
