@@ -245,6 +245,8 @@ export interface FakeAccount {
   house: boolean;
   positions: Map<string, PositionState>;
   fills: WireFill[];
+  /** Every fee charged to this account, ever (the exchange's revenue from it), units. */
+  feesPaid: Units;
   read: TokenBucket;
   write: TokenBucket;
 }
@@ -418,6 +420,7 @@ export class FakeExchange {
       house,
       positions: new Map(),
       fills: [],
+      feesPaid: 0,
       read: new TokenBucket(this.#limits.read, now),
       write: new TokenBucket(this.#limits.write, now),
     };
@@ -1007,6 +1010,7 @@ export class FakeExchange {
     const released = Math.round(avg * netted);
     const proceeds = netted * CONTRACT_PAYOUT - netted * sidePrice;
     acc.balance -= count * sidePrice + fee;
+    acc.feesPaid += fee;
     acc.balance += netted * CONTRACT_PAYOUT;
     p.realized += proceeds - released; // fees are reported apart (fees_paid_dollars)
     p.exposure += (count - netted) * sidePrice - released;
@@ -1042,6 +1046,7 @@ export class FakeExchange {
     if (extra > 0) {
       const acc = this.#accounts.get(o.account)!;
       acc.balance -= extra;
+      acc.feesPaid += extra;
       const p = acc.positions.get(o.ticker);
       if (p) p.fees += extra;
       if (o.takerFees > 0 || o.makerFees === 0) o.takerFees += extra;
