@@ -67,6 +67,8 @@ interface Tracked {
   fillIds: Set<string>;
   fillFees: Units[];
   cancelRequested: boolean;
+  /** The strategy reduced what rests: an end short of the count is that reduction, not the exchange's doing. */
+  decreased: boolean;
   /** The exchange's last word on the order's fees (taker + maker), when known. */
   exchangeFeesUnits: Units;
 }
@@ -140,6 +142,7 @@ export class KalshiBroker implements Broker {
       fillIds: new Set(),
       fillFees: [],
       cancelRequested: false,
+      decreased: false,
       exchangeFeesUnits: 0,
     };
     this.#tracked.set(clientOrderId, t);
@@ -179,6 +182,7 @@ export class KalshiBroker implements Broker {
   /** Reduce the contracts still resting (the strategy asked for less). */
   async decrease(clientOrderId: string, reduceTo: number): Promise<void> {
     const t = this.#working(clientOrderId);
+    t.decreased = true;
     await this.#client.decreaseOrder(t.venueOrderId!, { reduceTo });
     if (reduceTo === 0) await this.#sync(t);
   }
@@ -423,6 +427,7 @@ export class KalshiBroker implements Broker {
     if (status === "executed" && t.filled >= t.order.contracts) return; // the last fill ended it
     // Cancelled on request, or expired by its own terms (immediate-or-cancel), or cancelled by the exchange on its own.
     if (t.cancelRequested) this.#finish(t, "cancelled", this.#halted ?? "requested");
+    else if (t.decreased) this.#finish(t, "cancelled", "decreased");
     else if (t.wire.timeInForce !== "good_till_canceled") this.#finish(t, "expired", t.wire.timeInForce);
     else this.#finish(t, "cancelled", "exchange_cancelled");
   }

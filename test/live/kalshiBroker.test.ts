@@ -143,6 +143,23 @@ describe("Kalshi broker", () => {
     ]);
   });
 
+  it("amend moves a resting order's limit and decrease shrinks it; the rest ends as cancelled (decreased)", async () => {
+    const s = await stack();
+    await s.submit(0, buy(TICKER, "yes", 3000, 10));
+    const id = clientOrderIdFor(s.runId, 0);
+    await s.broker.amend(id, 3500);
+    const venue = s.engine.portfolio.openOrder(id)!.venueOrderId!;
+    expect(s.fake.exchange.order(TEST_KEY_ID, venue)).toMatchObject({ price: 3500, remaining: 10 });
+    await s.broker.decrease(id, 4);
+    expect(s.fake.exchange.order(TEST_KEY_ID, venue)).toMatchObject({ remaining: 4 });
+    s.fake.exchange.houseTakes(TICKER, "ask", 0.3, 10); // sells YES down to $0.30: takes our 4 at our $0.35
+    s.drain();
+    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 4, no: 0, costUnits: 14_000 });
+    expect(s.engine.portfolio.openOrder(id)).toBeUndefined();
+    expect(await s.rows(`SELECT status, filled, reason FROM orders`)).toEqual([{ status: "cancelled", filled: 4n, reason: "edge; cancelled: decreased" }]);
+    expect(s.engine.portfolio.cashUnits()).toBe(s.fake.exchange.balanceUnits(TEST_KEY_ID));
+  });
+
   it("the kill switch cancels every resting order on the account and refuses new ones", async () => {
     const s = await stack();
     await s.submit(0, buy(TICKER, "yes", 1000, 5));
