@@ -17,6 +17,7 @@ import { datasetCommand } from "./dataset.ts";
 import { importCommand } from "./import.ts";
 import { benchCommand } from "./bench.ts";
 import { recordCommand } from "./record.ts";
+import { tradeCommand } from "./trade.ts";
 import { promoteCommand } from "./promote.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
@@ -33,6 +34,7 @@ export const commands: Array<CommandModule<any, any>> = [
   consensusCommand,
   benchCommand,
   recordCommand,
+  tradeCommand,
   promoteCommand,
   configCommand,
 ];

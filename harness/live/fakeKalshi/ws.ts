@@ -67,6 +67,9 @@ export class FakeKalshiWs {
   #silentUntil = 0;
   readonly #ping: NodeJS.Timeout;
   readonly #unsubscribe: Array<() => void> = [];
+  /** When each market's book last changed (the stamp of its last book message), for snapshots. */
+  readonly #bookTs = new Map<string, number>();
+  #attachedAt = 0;
   /** Handshakes refused, subscriptions made: for tests. */
   readonly stats = { refused: 0, subscribes: 0, snapshots: 0, connections: 0 };
 
@@ -76,6 +79,7 @@ export class FakeKalshiWs {
     options: FakeWsOptions = {},
   ) {
     this.#wss = new WebSocketServer({ noServer: true });
+    this.#attachedAt = this.stamp();
     server.on("upgrade", (req, socket, head) => {
       const path = (req.url ?? "").split("?")[0];
       if (path !== WS_PATH) {
@@ -152,7 +156,8 @@ export class FakeKalshiWs {
           const snap = this.exchange.bookSnapshot(ticker);
           this.stats.snapshots++;
           client.bookSeq.set(`${sub.sid}:${ticker}`, snap.seq);
-          this.#sendOn(client, sub, "orderbook_snapshot", { ...snap.msg, ts_ms: this.stamp() });
+          // A snapshot is the book as of its last change: every client subscribing to an unchanged book gets the same time.
+          this.#sendOn(client, sub, "orderbook_snapshot", { ...snap.msg, ts_ms: this.#bookTs.get(ticker) ?? this.#attachedAt });
         }
       }
     }
@@ -181,6 +186,7 @@ export class FakeKalshiWs {
   #book(type: "orderbook_delta" | "orderbook_snapshot", marketSeq: number, ticker: string, msg: Record<string, unknown>): void {
     if (Date.now() < this.#silentUntil) return;
     const body = { ...msg, ts_ms: this.stamp() };
+    this.#bookTs.set(ticker, body.ts_ms);
     for (const client of this.#clients) {
       for (const sub of client.subs.values()) {
         if (sub.channel !== "orderbook_delta" || (sub.tickers && !sub.tickers.has(ticker))) continue;
