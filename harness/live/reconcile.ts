@@ -15,6 +15,11 @@
  * | order_missing_on_exchange    | an order we think works, the exchange lacks     | end it locally (cancelled)            |
  * | cash_mismatch                | cash differs by more than the tolerance          | take the exchange's balance           |
  *
+ * The exchange's cash is its balance (available for trading) plus the
+ * collateral its resting orders hold; the tolerance is a cent plus the most
+ * those orders' fees could come to (whether Kalshi also holds fees back is
+ * not documented).
+ *
  * Before comparing, the broker settles writes with an unknown outcome (which
  * unblocks their markets) and cross-checks every working order over REST, and
  * the caller applies the reports that produced, so an order filled a moment
@@ -22,9 +27,10 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { KalshiBroker } from "../broker/kalshiBroker.ts";
-import type { Units } from "../money/money.ts";
+import { CONTRACT_PAYOUT, type Units } from "../money/money.ts";
+import { maxOrderFee } from "../broker/fees.ts";
 import type { Position } from "../portfolio/portfolio.ts";
-import type { KalshiClient } from "./kalshi/client.ts";
+import type { ExchangePosition, KalshiClient } from "./kalshi/client.ts";
 import { KalshiRejectedError } from "./kalshi/errors.ts";
 
 export type ReconcileMode = "report" | "fix";
@@ -88,37 +94,28 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   await o.broker.syncAll();
   o.drain();
 
-  const [exPositions, exResting, exCash] = await Promise.all([
-    o.client.positions(),
-    o.client.orders({ status: "resting" }),
-    o.checkCash === false ? Promise.resolve(null) : o.client.balanceUnits(),
-  ]);
-  const out: Discrepancy[] = [];
-
-  // ---- positions (net contracts: YES positive, NO negative, as Kalshi counts them)
-  const localNet = new Map<string, Position>();
-  for (const p of o.local.positions()) if (p.yes - p.no !== 0) localNet.set(p.ticker, { ...p });
-  const exNet = new Map(exPositions.map((p) => [p.ticker, p]));
-  for (const [ticker, ex] of exNet) {
-    const mine = localNet.get(ticker);
-    const net = mine ? mine.yes - mine.no : 0;
-    if (net === ex.position) continue;
-    const cls: DiscrepancyClass = mine ? "quantity_mismatch" : "position_missing_locally";
-    if (fix) o.local.restatePosition(ticker, Math.max(0, ex.position), Math.max(0, -ex.position), ex.exposureUnits);
-    out.push({ class: cls, ticker, orderId: null, local: describeNet(net), exchange: describeNet(ex.position), action: "restate local position to the exchange's", fixed: fix });
+  const fetchAccount = () =>
+    Promise.all([o.client.positions(), o.checkCash === false ? Promise.resolve(null) : o.client.balanceUnits()] as const);
+  const [exResting, first] = await Promise.all([o.client.orders({ status: "resting" }), fetchAccount()]);
+  // Kalshi's balance is what is available for trading: resting orders' collateral is held out of it. Our cash counts it.
+  const collateral = exResting.reduce((sum, r) => sum + r.remaining * (r.bookSide === "bid" ? r.yesPriceUnits : CONTRACT_PAYOUT - r.yesPriceUnits), 0);
+  // Whether the exchange also holds their fees back is not documented: allow for the most they could come to.
+  const feeAllowance = exResting.reduce((sum, r) => sum + maxOrderFee("buy", r.bookSide === "bid" ? r.yesPriceUnits : CONTRACT_PAYOUT - r.yesPriceUnits, r.remaining), 0);
+  const tolerance = (o.cashToleranceUnits ?? 100) + feeAllowance;
+  const cashOf = (available: Units | null) => (available === null ? null : available + collateral);
+  let [exPositions, exAvailable] = first;
+  let found = compareAccount(o.local, exPositions, cashOf(exAvailable), tolerance);
+  if (found.length > 0) {
+    // A fill may have landed between our sync and the exchange's answer: sync again and look twice before calling it a discrepancy.
+    await o.broker.syncAll();
+    o.drain();
+    [exPositions, exAvailable] = await fetchAccount();
+    found = compareAccount(o.local, exPositions, cashOf(exAvailable), tolerance);
   }
-  for (const [ticker, mine] of localNet) {
-    if (exNet.has(ticker)) continue;
-    if (fix) o.local.restatePosition(ticker, 0, 0, 0);
-    out.push({
-      class: "position_closed_on_exchange",
-      ticker,
-      orderId: null,
-      local: describeNet(mine.yes - mine.no),
-      exchange: "none",
-      action: "close local position",
-      fixed: fix,
-    });
+  const out: Discrepancy[] = [];
+  for (const d of found) {
+    if (fix) d.fix();
+    out.push({ ...d.row, fixed: fix });
   }
 
   // ---- resting orders
@@ -148,10 +145,10 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   for (const b of o.broker.openOrders()) {
     if (b.state !== "working" || b.venueOrderId === null || restingIds.has(b.venueOrderId)) continue;
     // Not resting: ended (the sync above reported that) or gone. Ask for it by id.
+    // Found by id: it exists (an end the next sync reports); only "not found" is a discrepancy.
     let missing = false;
     try {
-      const order = await o.client.order(b.venueOrderId);
-      missing = order.status === "resting"; // listed nowhere yet resting by id: treat the listing as the truth
+      await o.client.order(b.venueOrderId);
     } catch (e) {
       if (!(e instanceof KalshiRejectedError)) throw e;
       missing = true;
@@ -170,19 +167,56 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   }
   if (fix) o.drain();
 
-  // ---- cash
-  if (exCash !== null) {
-    const mine = o.local.cashUnits();
-    if (Math.abs(mine - exCash) > (o.cashToleranceUnits ?? 100)) {
-      if (fix) o.local.restateCash(exCash);
-      out.push({ class: "cash_mismatch", ticker: null, orderId: null, local: String(mine), exchange: String(exCash), action: "restate local cash to the exchange's balance", fixed: fix });
-    }
-  }
-
   const halted = !fix && out.length > 0;
   if (halted) o.broker.halt(`reconciliation found ${out.length} discrepanc${out.length === 1 ? "y" : "ies"} (${[...new Set(out.map((d) => d.class))].join(", ")})`);
   if (o.log) await o.log.write(now(), o.mode, out);
   return { discrepancies: out, halted, unknownOutcomes };
+}
+
+interface Found {
+  row: Omit<Discrepancy, "fixed">;
+  fix: () => void;
+}
+
+/** Positions (net contracts: YES positive, NO negative, as Kalshi counts them) and cash, local against the exchange. */
+function compareAccount(local: LocalAccount, exPositions: readonly ExchangePosition[], exCash: Units | null, cashTolerance: Units): Found[] {
+  const out: Found[] = [];
+  const localNet = new Map<string, Position>();
+  for (const p of local.positions()) if (p.yes - p.no !== 0) localNet.set(p.ticker, { ...p });
+  const exNet = new Map(exPositions.map((p) => [p.ticker, p]));
+  for (const [ticker, ex] of exNet) {
+    const mine = localNet.get(ticker);
+    const net = mine ? mine.yes - mine.no : 0;
+    if (net === ex.position) continue;
+    out.push({
+      row: {
+        class: mine ? "quantity_mismatch" : "position_missing_locally",
+        ticker,
+        orderId: null,
+        local: describeNet(net),
+        exchange: describeNet(ex.position),
+        action: "restate local position to the exchange's",
+      },
+      fix: () => local.restatePosition(ticker, Math.max(0, ex.position), Math.max(0, -ex.position), ex.exposureUnits),
+    });
+  }
+  for (const [ticker, mine] of localNet) {
+    if (exNet.has(ticker)) continue;
+    out.push({
+      row: { class: "position_closed_on_exchange", ticker, orderId: null, local: describeNet(mine.yes - mine.no), exchange: "none", action: "close local position" },
+      fix: () => local.restatePosition(ticker, 0, 0, 0),
+    });
+  }
+  if (exCash !== null) {
+    const mine = local.cashUnits();
+    if (Math.abs(mine - exCash) > cashTolerance) {
+      out.push({
+        row: { class: "cash_mismatch", ticker: null, orderId: null, local: String(mine), exchange: String(exCash), action: "restate local cash to the exchange's balance" },
+        fix: () => local.restateCash(exCash),
+      });
+    }
+  }
+  return out;
 }
 
 function describeNet(net: number): string {

@@ -122,6 +122,8 @@ describe("reconciliation", () => {
 
   it("cash mismatch beyond a cent: fix takes the exchange's balance", async () => {
     const s = await stack();
+    await s.submit(0, buy(OTHER, "yes", 2000, 10)); // rests: Kalshi holds $2 of collateral out of the balance it reports
+    expect(await s.client.balanceUnits()).toBe(10_000_000 - 20_000);
     s.fake.exchange.account(TEST_KEY_ID)!.balance += 50; // half a cent: rounding, not a discrepancy
     expect((await run(s, "report")).discrepancies).toEqual([]);
     s.fake.exchange.account(TEST_KEY_ID)!.balance -= 25_050; // $2.50 gone

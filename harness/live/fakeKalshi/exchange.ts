@@ -807,9 +807,18 @@ export class FakeExchange {
     return out;
   }
 
-  /** Cash, units (what GET /portfolio/balance reports as `balance_dollars`). */
+  /** Cash, units, resting orders' collateral included. */
   balanceUnits(keyId: string): Units {
     return this.#mustAccount(keyId).balance;
+  }
+
+  /**
+   * What GET /portfolio/balance reports as `balance_dollars`: cash available
+   * for trading, i.e. less what resting orders hold as collateral (Kalshi's
+   * docs: "the amount available for trading").
+   */
+  availableUnits(keyId: string): Units {
+    return this.#mustAccount(keyId).balance - this.#reserved(keyId);
   }
 
   portfolioValueUnits(keyId: string): Units {

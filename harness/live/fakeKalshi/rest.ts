@@ -153,7 +153,7 @@ function serve(exchange: FakeExchange, req: IncomingMessage, res: ServerResponse
       return send(res, 200, { orderbook_fp: { yes_dollars: snap.msg.yes_dollars_fp, no_dollars: snap.msg.no_dollars_fp } });
     }
     case "GET /portfolio/balance": {
-      const b = exchange.balanceUnits(key);
+      const b = exchange.availableUnits(key);
       return send(res, 200, {
         balance: Math.floor(b / 100),
         balance_dollars: dollars(b),
