@@ -5,10 +5,9 @@
  */
 import type { CommandModule } from "yargs";
 import { feedOptions, openFeed } from "../live/feedConnection.ts";
-import { LiveSource } from "../live/liveSource.ts";
 import { NewsFeed } from "../live/newsFeed.ts";
 import { Recorder } from "../live/recorder.ts";
-import { RestMarketDirectory } from "../live/restDirectory.ts";
+import { RecordSession } from "../live/recordSession.ts";
 import { CliError } from "./cliError.ts";
 
 interface RecordArgs {
@@ -61,57 +60,44 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
     ).catch((e: unknown) => {
       throw new CliError(e instanceof Error ? e.message : String(e), 2);
     });
-    const source = new LiveSource({
-      wsUrl: feed.wsUrl,
-      authHeaders: feed.authHeaders,
-      directory: new RestMarketDirectory(feed.restBase),
-      series: feed.series,
-      tickers: feed.tickers,
-      news: args.news.map((url) => new NewsFeed({ url })),
-    });
-    let recorder: Recorder | null = null;
-    const stop = (): void => source.stop();
+    const stop = (): void => session?.stop();
+    let session: RecordSession | null = null;
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     try {
       try {
-        recorder = Recorder.open(
-          args.out,
-          { series: feed.series, tickers: feed.tickers, feeds: args.news },
-          {
-            segmentMs: args.segmentSeconds * 1000,
-            onAck: (ack) => {
-              if (args.json) process.stdout.write(`${JSON.stringify({ ack })}\n`);
-            },
+        session = new RecordSession({
+          feed,
+          out: args.out,
+          news: args.news.map((url) => new NewsFeed({ url })),
+          newsUrls: args.news,
+          segmentMs: args.segmentSeconds * 1000,
+          onAck: (ack) => {
+            if (args.json) process.stdout.write(`${JSON.stringify({ ack })}\n`);
           },
-        );
+          onGap: (g) => {
+            if (!args.json) process.stderr.write(`gap ${g.ticker ?? "(all)"} ${new Date(g.start).toISOString()} … ${new Date(g.end).toISOString()}: ${g.reason}\n`);
+          },
+        });
       } catch (e) {
         throw new CliError(e instanceof Error ? e.message : String(e), 2);
       }
-      const rec = recorder;
-      source.onMarket((m) => rec.market(m));
-      source.onGap((g) => {
-        rec.gap(g);
-        if (!args.json) process.stderr.write(`gap ${g.ticker ?? "(all)"} ${new Date(g.start).toISOString()} … ${new Date(g.end).toISOString()}: ${g.reason}\n`);
-      });
-      await source.start().catch((e: unknown) => {
+      const rec = session;
+      const { done } = await rec.start().catch((e: unknown) => {
         throw new CliError(`cannot start the feed: ${e instanceof Error ? e.message : String(e)}`, 1);
       });
       feed.fake?.begin();
       const timer = args.duration !== undefined ? setTimeout(stop, args.duration * 1000) : null;
-      const status = args.json ? null : setInterval(() => process.stderr.write(`recorded ${rec.acknowledged.rows} rows (${JSON.stringify(rec.acknowledged.byTable)}), stale: ${source.staleTickers().length}\n`), 5_000);
-      for await (const batch of source.events()) for (const e of batch) rec.event(e);
-      if (timer) clearTimeout(timer);
-      if (status) clearInterval(status);
-      const manifest = await rec.close();
-      recorder = null;
+      const status = args.json ? null : setInterval(() => process.stderr.write(`recorded ${rec.recorder.acknowledged.rows} rows (${JSON.stringify(rec.recorder.acknowledged.byTable)}), stale: ${rec.source.staleTickers().length}\n`), 5_000);
+      const manifest = await done.finally(() => {
+        if (timer) clearTimeout(timer);
+        if (status) clearInterval(status);
+      });
       const summary = { out: args.out, tables: Object.fromEntries(Object.entries(manifest.tables).map(([t, e]) => [t, e?.rows ?? 0])), coverage: manifest.recording?.coverage ?? 1, gaps: manifest.recording?.gaps.length ?? 0 };
       process.stdout.write(args.json ? `${JSON.stringify({ done: summary })}\n` : `recorded ${args.out}: ${JSON.stringify(summary.tables)}, coverage ${summary.coverage.toFixed(4)}, ${summary.gaps} gap(s)\n`);
     } finally {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      await source.close();
-      if (recorder) await recorder.close().catch(() => undefined);
       await feed.close();
     }
   },
