@@ -163,7 +163,8 @@ export class KalshiBroker implements Broker {
     }
     this.#accept(t, ack.orderId);
     // Whatever traded on arrival, or an order that is already over: learn its fills now (REST), not later.
-    if (ack.filled > 0 || ack.remaining === 0) await this.#sync(t);
+    // If that read fails, the private channel or the next cross-check (reconciliation) brings them.
+    if (ack.filled > 0 || ack.remaining === 0) await this.#sync(t).catch((e: unknown) => this.#log(`order ${clientOrderId}: fills not read yet (${describe(e)})`));
   }
 
   async cancel(clientOrderId: string): Promise<void> {
@@ -173,10 +174,15 @@ export class KalshiBroker implements Broker {
     try {
       await this.#client.cancelOrder(t.venueOrderId);
     } catch (e) {
-      // Not resting any more (filled, or cancelled by the exchange): the sync below finds out which.
-      if (!(e instanceof KalshiRejectedError)) throw e;
+      // Rejected: not resting any more (filled, or cancelled by the exchange); the sync below finds out which.
+      // Anything else (rate limited, no answer, 5xx): the order may still rest; it stays working, the engine may ask again.
+      if (!(e instanceof KalshiRejectedError)) {
+        t.cancelRequested = false;
+        this.#log(`cancel of ${clientOrderId} failed: ${describe(e)}`);
+        return;
+      }
     }
-    await this.#sync(t);
+    await this.#sync(t).catch((e: unknown) => this.#log(`order ${clientOrderId}: state not read after cancel (${describe(e)})`));
   }
 
   /** Reduce the contracts still resting (the strategy asked for less). */
@@ -315,7 +321,16 @@ export class KalshiBroker implements Broker {
     this.halt(reason);
     // Marked first: the exchange's cancel messages may come back before its HTTP answer does.
     for (const t of this.#tracked.values()) if (t.state === "working") t.cancelRequested = true;
-    await this.#client.cancelAll();
+    try {
+      await this.#client.cancelAll();
+    } catch (e) {
+      // One by one, then: this run's orders at least.
+      this.#log(`cancel-all failed (${describe(e)}); cancelling this run's orders one by one`);
+      for (const t of [...this.#tracked.values()]) {
+        if (t.state !== "working" || t.venueOrderId === null) continue;
+        await this.#client.cancelOrder(t.venueOrderId).catch((x: unknown) => this.#log(`cancel of ${t.clientOrderId} failed: ${describe(x)}`));
+      }
+    }
     await this.syncAll();
   }
 

@@ -160,6 +160,24 @@ describe("Kalshi broker", () => {
     expect(s.engine.portfolio.cashUnits()).toBe(s.fake.exchange.balanceUnits(TEST_KEY_ID));
   });
 
+  it("a cancel that fails for want of an answer leaves the order working; asked again, it is cancelled; a failed cancel-all falls back to one by one", async () => {
+    const s = await stack();
+    await s.submit(0, buy(TICKER, "yes", 1000, 5));
+    const id = clientOrderIdFor(s.runId, 0);
+    s.fake.exchange.failNext(503, { method: "DELETE" });
+    await s.engine.cancel(1, id);
+    expect(s.engine.portfolio.openOrder(id)).toMatchObject({ state: "working" });
+    expect(s.fake.exchange.orders(TEST_KEY_ID, { status: "resting" })).toHaveLength(1);
+    await s.engine.cancel(2, id);
+    expect(s.engine.portfolio.openOrder(id)).toBeUndefined();
+    await s.submit(3, buy(TICKER, "yes", 1000, 5));
+    s.fake.exchange.failNext(500, { method: "DELETE", pathPrefix: "/portfolio/events/orders", times: 1 });
+    await s.broker.killAll("kill");
+    s.drain();
+    expect(s.fake.exchange.orders(TEST_KEY_ID, { status: "resting" })).toEqual([]);
+    expect([...s.engine.portfolio.openOrders()]).toEqual([]);
+  });
+
   it("the kill switch cancels every resting order on the account and refuses new ones", async () => {
     const s = await stack();
     await s.submit(0, buy(TICKER, "yes", 1000, 5));
