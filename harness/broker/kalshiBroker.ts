@@ -150,7 +150,7 @@ export class KalshiBroker implements Broker {
     try {
       ack = await this.#client.createOrder(wire);
     } catch (e) {
-      if (e instanceof KalshiRejectedError && e.code === "order_already_exists") {
+      if (e instanceof KalshiRejectedError && isDuplicateOrder(e)) {
         // A resubmission (after a crash): the order exists; adopt it, never place a second.
         this.#log(`order ${clientOrderId} already exists on the exchange: adopting it`);
         if (await this.#adopt(t)) return;
@@ -479,6 +479,16 @@ export function toWire(order: ClientOrder, timeInForce: TimeInForce): NewOrder {
     timeInForce,
     reduceOnly: !buy,
   };
+}
+
+/**
+ * The exchange refused a create because the client order id is taken. The
+ * exact code is not in Kalshi's public docs we have: a 409, or a code that
+ * says "exists"/"duplicate", is treated as one (adopting is harmless when the
+ * order is not found: the submit then stays in doubt for reconciliation).
+ */
+function isDuplicateOrder(e: KalshiRejectedError): boolean {
+  return e.status === 409 || /already_exists|duplicate|exists/i.test(e.code);
 }
 
 function describe(e: unknown): string {
