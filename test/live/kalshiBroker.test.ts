@@ -82,6 +82,27 @@ describe("Kalshi broker", () => {
     }
   });
 
+  it("a crash while a submit hangs: the restarted process resubmits the same decision and gets the one order, not two", async () => {
+    const fake = await startFakeKalshi({ markets: [TICKER, OTHER] });
+    try {
+      fake.exchange.seedLiquidity(TICKER, "ask", 0.4, 2);
+      const first = await stack({ fake, runId: "hung", timeoutMs: 200 });
+      first.unplug();
+      fake.exchange.hangNextSubmit();
+      await first.submit(0, buy(TICKER, "yes", 4500, 5)); // executed on the exchange (2 filled, 3 resting); no answer came
+      expect(first.broker.blockedMarkets()).toEqual([TICKER]);
+      const again = await stack({ fake, runId: "hung" });
+      await again.submit(0, buy(TICKER, "yes", 4500, 5));
+      again.drain();
+      const id = clientOrderIdFor("hung", 0);
+      expect(fake.exchange.orders(TEST_KEY_ID).filter((o) => o.client_order_id === id)).toHaveLength(1);
+      expect(again.engine.portfolio.position(TICKER)).toMatchObject({ yes: 2 });
+      expect(again.engine.portfolio.openOrder(id)).toMatchObject({ state: "working", filled: 2, leaves: 3 });
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("a submit that times out but was executed blocks its market until reconciliation adopts it", async () => {
     const s = await stack({ timeoutMs: 250 });
     s.fake.exchange.seedLiquidity(TICKER, "ask", 0.4, 10);
