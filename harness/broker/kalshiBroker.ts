@@ -156,7 +156,11 @@ export class KalshiBroker implements Broker {
         if (await this.#adopt(t)) return;
         return this.#unknown(t, "order_already_exists but not listed");
       }
-      if (e instanceof KalshiError && e.outcomeUnknown) return this.#unknown(t, `${e.kind} ${e.code}`);
+      if (e instanceof KalshiError && e.outcomeUnknown) {
+        // The private channel may have named the order while the answer was lost: then it is not in doubt.
+        if (t.venueOrderId !== null) return void (await this.#sync(t).catch((x: unknown) => this.#log(`order ${clientOrderId}: ${describe(x)}`)));
+        return this.#unknown(t, `${e.kind} ${e.code}`);
+      }
       this.#tracked.delete(clientOrderId);
       const reason = e instanceof KalshiError ? e.code : e instanceof Error ? e.message : String(e);
       return this.#emit({ kind: "rejected", clientOrderId, ts: this.#now(), venueOrderId: null, reason });
@@ -263,6 +267,7 @@ export class KalshiBroker implements Broker {
       const listed = await this.#client.orders({ ticker });
       for (const id of [...ids]) {
         const t = this.#tracked.get(id)!;
+        if (t.state !== "unknown") continue; // the private channel settled it meanwhile
         const found = listed.find((o) => o.clientOrderId === id);
         if (found) {
           this.#accept(t, found.orderId);
@@ -370,6 +375,14 @@ export class KalshiBroker implements Broker {
     this.#log(`order ${t.clientOrderId}: outcome unknown (${why}); market ${t.order.ticker} blocked until reconciliation`);
   }
 
+  /** An order in doubt is known now (the exchange named it): its market is blocked no longer on its account. */
+  #settled(t: Tracked): void {
+    const ids = this.#blocked.get(t.order.ticker);
+    if (!ids) return;
+    ids.delete(t.clientOrderId);
+    if (ids.size === 0) this.#blocked.delete(t.order.ticker);
+  }
+
   async #adopt(t: Tracked): Promise<boolean> {
     const listed = await this.#client.orders({ ticker: t.order.ticker });
     const found = listed.find((o) => o.clientOrderId === t.clientOrderId);
@@ -382,6 +395,7 @@ export class KalshiBroker implements Broker {
   #accept(t: Tracked, venueOrderId: string): void {
     t.venueOrderId = venueOrderId;
     this.#byVenue.set(venueOrderId, t);
+    if (t.state === "unknown") this.#settled(t);
     if (t.state === "submitting" || t.state === "unknown") t.state = "working";
     if (!t.accepted) {
       t.accepted = true;

@@ -132,6 +132,17 @@ describe("Kalshi broker", () => {
     expect(s.engine.portfolio.position(TICKER)).toMatchObject({ yes: 3 });
   });
 
+  it("a submit that times out is settled by the private channel when it speaks first: the market unblocks without waiting for reconciliation", async () => {
+    const s = await stack({ timeoutMs: 250 });
+    s.fake.exchange.seedLiquidity(TICKER, "ask", 0.4, 10);
+    s.fake.exchange.hangNextSubmit();
+    await s.submit(0, buy(TICKER, "yes", 4500, 2)); // the user_orders and fill messages arrived; the HTTP answer never did
+    expect(s.broker.blockedMarkets()).toEqual([]);
+    s.drain();
+    expect(s.engine.portfolio.position(TICKER)).toMatchObject({ yes: 2 });
+    expect(s.engine.portfolio.openOrder(clientOrderIdFor(s.runId, 0))).toBeUndefined();
+  });
+
   it("a submit answered 500 that never executed is rejected by reconciliation and unblocks the market", async () => {
     const s = await stack();
     s.fake.exchange.failNext(500, { method: "POST" });
