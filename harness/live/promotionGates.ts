@@ -98,7 +98,7 @@ export async function checkPromotion(
 ): Promise<PromotionCheck> {
   const runs = await rows(
     c,
-    `SELECT run_id FROM runs WHERE config_hash = $1 AND kind = 'replay' AND status = 'completed' ORDER BY finished_at DESC NULLS LAST, started_at DESC LIMIT 1`,
+    `SELECT run_id FROM runs WHERE config_hash = $1 AND kind IN ('replay', 'sweep') AND status = 'completed' ORDER BY finished_at DESC NULLS LAST, started_at DESC LIMIT 1`,
     [configHash],
   );
   if (runs.length === 0) {
@@ -119,7 +119,8 @@ export async function checkRun(
   if (!run) throw new Error(`run ${runId} is not in the results database`);
   const configHash = String(run.config_hash);
   const base = { configHash, runId, environment };
-  if (run.kind !== "replay" || run.status !== "completed") {
+  // A sweep variant is a replay of its own config; a redecide reuses another config's forecasts, so it cannot vouch for this one.
+  if ((run.kind !== "replay" && run.kind !== "sweep") || run.status !== "completed") {
     return { ...base, passed: false, model: null, gates: [], reason: `run ${runId} is a ${String(run.status)} ${String(run.kind)} run; only a completed replay can promote a config` };
   }
   const metrics = await rows(c, `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1`, [runId]);
