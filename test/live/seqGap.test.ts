@@ -24,7 +24,7 @@ afterEach(async () => {
   venue = null;
 });
 
-async function connect(heartbeatTimeoutMs = 5_000): Promise<{ events: MarketEvent[]; gaps: FeedGap[]; src: LiveSource; v: FakeVenue }> {
+async function connect(heartbeatTimeoutMs = 5_000, poll: { pollAfterMs?: number; pollMs?: number } = {}): Promise<{ events: MarketEvent[]; gaps: FeedGap[]; src: LiveSource; v: FakeVenue }> {
   const v = await startFakeVenue();
   venue = v;
   v.exchange.addMarket({ ticker: T, title: "Gap test market" });
@@ -39,6 +39,7 @@ async function connect(heartbeatTimeoutMs = 5_000): Promise<{ events: MarketEven
     series: ["KXGAP"],
     heartbeatTimeoutMs,
     backoff: { baseMs: 20, capMs: 100 },
+    ...poll,
   });
   source = src;
   const events: MarketEvent[] = [];
@@ -116,6 +117,26 @@ describe("live source on the fake exchange", () => {
     v.ws.silence(900);
     await waitFor("the heartbeat timeout", () => src.ws!.stats.heartbeatTimeouts >= 1, 2_000);
     await waitFor("the reconnect after silence", () => src.ws!.stats.connects >= 3 && src.ws!.isOpen, 3_000);
+  });
+
+  it("polls books and quotes over REST while the WebSocket is down; the stretch is a gap until the socket's snapshot", async () => {
+    const { events, gaps, src, v } = await connect(5_000, { pollAfterMs: 60, pollMs: 50 });
+    await waitFor("the first snapshot", () => lastBook(events) !== undefined);
+    v.ws.refuse(700);
+    await waitFor("the drop", () => !src.ws!.isOpen);
+    const atDrop = events.length;
+    // The book changes while no socket can tell: only REST can.
+    v.exchange.seedLiquidity(T, "bid", 0.38, 4);
+    await waitFor("a polled book", () => lastBook(events)?.yes.some(([p]) => p === 3800) === true, 2_000);
+    expect(src.stats.polls).toBeGreaterThan(0);
+    // Polled quotes come with polled books (the best bid is still the 0.40 one).
+    expect(events.slice(atDrop).some((e) => e.kind === "quote" && e.yesBid === 4000 && e.yesAsk === 4500)).toBe(true);
+    expect(src.staleTickers()).toEqual([T]);
+    await waitFor("the reconnect", () => src.ws!.isOpen && src.staleTickers().length === 0, 3_000);
+    const gap = gaps.find((g) => g.reason === "connection dropped")!;
+    expect(gap.ticker).toBe(T);
+    expect(gap.end - gap.start).toBeGreaterThan(300);
+    expect(lastBook(events)).toMatchObject(exchangeBook(v));
   });
 
   it("refuses an unsigned handshake", async () => {

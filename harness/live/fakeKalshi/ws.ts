@@ -4,8 +4,9 @@
  * orderbook subscription followed by deltas, trades, tickers, lifecycle,
  * fills and user orders, each frame with its subscription's `sid` and a
  * `seq` that counts up by one. Scripted faults: drop every socket, skip a
- * `seq` (the next book frame jumps by two), and go silent (no frames, no
- * pings) to trip a client's heartbeat timeout.
+ * `seq` (the next book frame jumps by two), go silent (no frames, no
+ * pings) to trip a client's heartbeat timeout, and refuse connections for a
+ * while (the WebSocket down, REST up: the client's polling fallback).
  *
  * It speaks the wire schemas of ../kalshiMessages.ts, so the client under
  * test is the same code that talks to Kalshi. Market state (books, orders,
@@ -65,6 +66,7 @@ export class FakeKalshiWs {
   #lastTs = 0;
   #skipSeq = 0;
   #silentUntil = 0;
+  #refuseUntil = 0;
   readonly #ping: NodeJS.Timeout;
   readonly #unsubscribe: Array<() => void> = [];
   /** When each market's book last changed (the stamp of its last book message), for snapshots. */
@@ -84,6 +86,10 @@ export class FakeKalshiWs {
       const path = (req.url ?? "").split("?")[0];
       if (path !== WS_PATH) {
         socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+        return;
+      }
+      if (Date.now() < this.#refuseUntil) {
+        socket.end("HTTP/1.1 503 Service Unavailable\r\n\r\n");
         return;
       }
       const account = authenticate(exchange, req.headers, "GET", WS_PATH);
@@ -221,6 +227,11 @@ export class FakeKalshiWs {
   /** The next `n` book delta frames sent jump a `seq` (the first subscriber reached sees the gap). */
   skipSeq(n = 1): void {
     this.#skipSeq += n;
+  }
+  /** The WebSocket is down for `ms`: every socket dropped, handshakes refused (503); REST keeps serving. */
+  refuse(ms: number): void {
+    this.#refuseUntil = Date.now() + ms;
+    this.dropSockets();
   }
   /** Send nothing (frames nor pings) for `ms`: a client's heartbeat timeout should fire. */
   silence(ms: number): void {
