@@ -5,7 +5,7 @@
  * second session on the same folder marks the time in between as a gap.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -102,5 +102,15 @@ describe("record under kill -9", () => {
     expect(after.recording!.coverage).toBeGreaterThan(0);
     expect(after.tables.trades!.rows).toBeGreaterThanOrEqual(trades.length);
     expect((await validateDataset(out)).problems).toEqual([]);
+
+    // The recording was made with a signed connection; no key material reached any file of it.
+    const pemBody = v.privateKeyPem.split("\n").filter((l) => l && !l.startsWith("-----"));
+    for (const file of readdirSync(out, { recursive: true, encoding: "utf8" })) {
+      const path = join(out, file);
+      if (!statSync(path).isFile()) continue;
+      const text = readFileSync(path).toString("latin1");
+      expect(text.includes(v.keyId), file).toBe(false);
+      expect(pemBody.some((l) => text.includes(l)), file).toBe(false);
+    }
   }, 30_000);
 });
