@@ -64,8 +64,11 @@ export interface LocalAccount {
   restateCash(units: Units): void;
 }
 
+/** Market statuses after which the exchange has paid (or is paying) positions out. */
+const SETTLED_STATUSES = new Set(["determined", "settled", "finalized"]);
+
 export interface ReconcileOptions {
-  client: Pick<KalshiClient, "positions" | "orders" | "order" | "balanceUnits" | "cancelOrder">;
+  client: Pick<KalshiClient, "positions" | "orders" | "order" | "balanceUnits" | "cancelOrder" | "market">;
   broker: Pick<KalshiBroker, "resolveUnknown" | "syncAll" | "openOrders" | "isKnownOrder" | "forgetOrder" | "halt">;
   local: LocalAccount;
   /** Apply the reports the broker emitted (the engine's drainReports). */
@@ -85,6 +88,8 @@ export interface ReconcileResult {
   /** True when trading must stop (report mode with a discrepancy). */
   halted: boolean;
   unknownOutcomes: { adopted: string[]; rejected: string[] };
+  /** Markets the exchange settled whose settle event the engine has not applied yet (checked again next cycle). */
+  settling: string[];
 }
 
 export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
@@ -112,6 +117,15 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
     [exPositions, exAvailable] = await fetchAccount();
     found = compareAccount(o.local, exPositions, cashOf(exAvailable), tolerance);
   }
+  // A market the exchange has settled while its settle event is still on its way to the engine: not a discrepancy
+  // (the event closes the position and pays it out); its payout makes cash differ until then, so cash waits too.
+  const settling = new Set<string>();
+  for (const d of found) {
+    if (d.row.class !== "position_closed_on_exchange" || d.row.ticker === null) continue;
+    const m = await o.client.market(d.row.ticker).catch(() => null);
+    if (m && SETTLED_STATUSES.has(m.status)) settling.add(d.row.ticker);
+  }
+  if (settling.size > 0) found = found.filter((d) => !(d.row.ticker !== null && settling.has(d.row.ticker)) && d.row.class !== "cash_mismatch");
   const out: Discrepancy[] = [];
   for (const d of found) {
     if (fix) d.fix();
@@ -170,7 +184,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   const halted = !fix && out.length > 0;
   if (halted) o.broker.halt(`reconciliation found ${out.length} discrepanc${out.length === 1 ? "y" : "ies"} (${[...new Set(out.map((d) => d.class))].join(", ")})`);
   if (o.log) await o.log.write(now(), o.mode, out);
-  return { discrepancies: out, halted, unknownOutcomes };
+  return { discrepancies: out, halted, unknownOutcomes, settling: [...settling] };
 }
 
 interface Found {

@@ -120,6 +120,18 @@ describe("reconciliation", () => {
     expect((await s.rows(`SELECT status, reason FROM orders`))[0]).toEqual({ status: "cancelled", reason: "edge; cancelled: missing_on_exchange" });
   });
 
+  it("a market settled on the exchange whose settle event has not reached the engine yet is no discrepancy, and clean once it has", async () => {
+    const s = await stack();
+    await s.submit(0, buy(TICKER, "yes", 4500, 5));
+    s.fake.exchange.settle(TICKER, "yes");
+    const r = await run(s, "report");
+    expect(r).toMatchObject({ discrepancies: [], halted: false, settling: [TICKER] });
+    await s.engine.onEvent(50, { kind: "settle", ts: Date.now(), ticker: TICKER, result: "yes" }, s.view);
+    const after = await run(s, "report");
+    expect(after).toMatchObject({ discrepancies: [], halted: false, settling: [] });
+    expect(s.engine.portfolio.cashUnits()).toBe(s.fake.exchange.balanceUnits(TEST_KEY_ID));
+  });
+
   it("cash mismatch beyond a cent: fix takes the exchange's balance", async () => {
     const s = await stack();
     await s.submit(0, buy(OTHER, "yes", 2000, 10)); // rests: Kalshi holds $2 of collateral out of the balance it reports
