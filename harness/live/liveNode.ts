@@ -12,7 +12,6 @@
  * completed with its metrics. Live, resting orders are cancelled first
  * unless `keepResting`; the kill switch cancels them all and stops.
  */
-import { existsSync } from "node:fs";
 import { KalshiBroker } from "../broker/kalshiBroker.ts";
 import { WallClock } from "../clock/wallClock.ts";
 import type { Db } from "../db/duckdb.ts";
@@ -26,6 +25,7 @@ import { newRunId } from "../replay/runReplay.ts";
 import type { RunConfig } from "../../strategies/runConfig.ts";
 import type { Feed } from "./feedConnection.ts";
 import { KalshiClient } from "./kalshi/client.ts";
+import { KillSwitch } from "./killSwitch.ts";
 import { LiveSource } from "./liveSource.ts";
 import type { NewsFeed } from "./newsFeed.ts";
 import { reconcile, ReconciliationLog, type ReconcileMode } from "./reconcile.ts";
@@ -41,7 +41,7 @@ export interface LiveRequest {
   mode: "paper" | "live";
   /** Live: reconciliation mode (report stops trading on a discrepancy; fix repairs) and cycle. */
   reconcile?: { mode: ReconcileMode; everyMs: number };
-  /** Live: a file whose appearance cancels every resting order and stops. */
+  /** Live: a file whose appearance (like SIGUSR2, or the day's loss reaching the risk limit) cancels every resting order and stops. */
   killFile?: string;
   /** Live: leave resting orders on the exchange at a graceful stop. */
   keepResting?: boolean;
@@ -87,6 +87,7 @@ export class LiveRun {
   #stopReason: string | null = null;
   #halt: string | null = null;
   #broker: KalshiBroker | null = null;
+  #killSwitch: KillSwitch | null = null;
 
   constructor(private readonly req: LiveRequest) {
     this.#source = new LiveSource({
@@ -160,16 +161,19 @@ export class LiveRun {
         // At start-up, before the first order; then every cycle.
         liveSetup = cycle();
         timers.push(setInterval(() => void cycle().catch((e: unknown) => req.log?.(`reconciliation failed: ${e instanceof Error ? e.message : String(e)}`)), rec.everyMs));
-        if (req.killFile) {
-          const killFile = req.killFile;
-          timers.push(
-            setInterval(() => {
-              if (!existsSync(killFile) || this.#stopReason !== null) return;
-              this.#halt = `kill switch (${killFile})`;
-              void broker.killAll(this.#halt).then(() => this.stop(this.#halt!));
-            }, 500),
-          );
-        }
+        // Kill switch: a file, SIGUSR2, or the day's loss reaching the risk config's limit cancels everything and stops.
+        const kill = new KillSwitch({
+          file: req.killFile,
+          dailyLossLimitUnits: Math.round(req.config.risk.dailyLossLimitFraction * cash),
+          portfolio: engine.portfolio,
+          onTrip: async (reason) => {
+            this.#halt = `kill switch: ${reason}`;
+            await broker.killAll(reason);
+            await this.stop(this.#halt);
+          },
+          ...(req.log ? { log: req.log } : {}),
+        }).start();
+        this.#killSwitch = kill;
         return {
           portfolio: engine.portfolio,
           fillModel: "exchange",
@@ -204,6 +208,8 @@ export class LiveRun {
       return { ...outcome, mode: req.mode, ended: this.#stopReason ?? "every market settled" };
     } finally {
       for (const t of timers) clearTimeout(t);
+      this.#killSwitch?.stop();
+      await this.#killSwitch?.settled();
       await this.#source.close();
     }
   }

@@ -117,6 +117,14 @@ describe("tapedeck trade", () => {
       expect(JSON.parse(String(p!["gates_json"])).gates.map((g: { gate: string }) => g.gate)).toContain("scored_forecasts");
       const [live] = await rows(`SELECT kind, status FROM runs WHERE kind = 'live'`);
       expect(live).toMatchObject({ kind: "live", status: "completed" });
-    }, 30_000);
+
+      // The kill switch file present: every resting order cancelled, trading stops before any decision; the run says why.
+      const killFile = join(dir, "KILL");
+      writeFileSync(killFile, "");
+      await trade({ live: true, gates: gatesFile, killFile, fakeSteps: 200 });
+      const [killed] = await rows(`SELECT status, error FROM runs WHERE kind = 'live' ORDER BY started_at DESC LIMIT 1`);
+      expect(killed).toMatchObject({ status: "interrupted" });
+      expect(String(killed!["error"])).toContain(`kill switch: kill switch file ${killFile}`);
+    }, 40_000);
   });
 });
