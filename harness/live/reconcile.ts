@@ -222,11 +222,15 @@ function compareAccount(local: LocalAccount, exPositions: readonly ExchangePosit
     });
   }
   if (exCash !== null) {
-    const mine = local.cashUnits();
+    // Kalshi nets a YES against a NO contract of the same market and pays the pair's $1 at once; the engine keeps
+    // both at cost and is paid at settlement. Compare as the exchange counts: our cash plus $1 per pair we hold.
+    let pairs = 0;
+    for (const p of local.positions()) pairs += Math.min(p.yes, p.no);
+    const mine = local.cashUnits() + pairs * CONTRACT_PAYOUT;
     if (Math.abs(mine - exCash) > cashTolerance) {
       out.push({
         row: { class: "cash_mismatch", ticker: null, orderId: null, local: String(mine), exchange: String(exCash), action: "restate local cash to the exchange's balance" },
-        fix: () => local.restateCash(exCash),
+        fix: () => local.restateCash(exCash - pairs * CONTRACT_PAYOUT),
       });
     }
   }
