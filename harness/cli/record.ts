@@ -60,8 +60,8 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
     ).catch((e: unknown) => {
       throw new CliError(e instanceof Error ? e.message : String(e), 2);
     });
-    const stop = (): void => session?.stop();
     let session: RecordSession | null = null;
+    const stop = (): void => session?.stop();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     try {

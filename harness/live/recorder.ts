@@ -179,11 +179,7 @@ export class Recorder {
 
   /** Write and fsync what is buffered; only then is it acknowledged. */
   flush(): void {
-    if (this.#fd === null) return;
-    if (this.#buffer.length === 0) {
-      // A heartbeat row now and then tells a later session how long this one ran.
-      return;
-    }
+    if (this.#fd === null || this.#buffer.length === 0) return;
     const text = this.#buffer.join("");
     this.#buffer = [];
     writeSync(this.#fd, text);

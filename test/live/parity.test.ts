@@ -44,9 +44,11 @@ describe("live → tape → replay", () => {
       filter: { minIntervalMs: 0 },
       router: loopbackRouter(model.baseURL, { forecast: "par-1" }, { "par-1": { input: 0.1, output: 0.1 } }),
       cache: { backend: "duckdb", path: join(dir, "cache.duckdb") },
-      // A decision takes effect 1.5 s after its time, in both: live, the forecast is in by then (the first model call included) and the
-      // engine's timer takes it on the dot, so orders reach the paper broker at the time replay gives them.
-      modelLatency: { kind: "fixed", ms: 1500 },
+      // A decision takes effect 1.25 s after its time, in both: live, the forecast is in by then (the first model
+      // call included) and the engine's timer takes it then, so orders reach the paper broker when replay has them
+      // arrive. The market moves every 500 ms, so that moment falls midway between two moves: the engine's own lag
+      // (up to 250 ms on a loaded machine) cannot put a market event between the two.
+      modelLatency: { kind: "fixed", ms: 1250 },
       broker: { latencyMs: 0 },
       risk: { minConfidence: 0.5, minVolume: 0, minEdge: 0 },
       models: { "scripted/par-1": { trainingCutoff: "2025-01-01T00:00:00Z" } },
@@ -72,9 +74,9 @@ describe("live → tape → replay", () => {
       const traded = paper.run();
       // Both clients subscribed and hold both books before anything moves.
       await waitFor("both clients' snapshots", () => v.ws.stats.snapshots >= 4);
-      const script = runScriptedSession(v.exchange, markets, { steps: 10, stepMs: 300, settle: false });
+      const script = runScriptedSession(v.exchange, markets, { steps: 8, stepMs: 500, settle: false });
       await script.done;
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 400));
       await paper.stop("session over");
       recording.stop();
       const live = await traded;
