@@ -269,6 +269,25 @@ export class KalshiWsClient {
     this.listener.onProtocolError?.(message);
   }
 
+  /**
+   * Follow these markets from now on: every market subscription is replaced
+   * by one for the new list (a new book snapshot for each market comes with
+   * it). Used when a series lists a new market.
+   */
+  setTickers(tickers: readonly string[]): void {
+    for (const s of this.#subs) {
+      if (s.tickers === null) continue;
+      if (s.sid !== null) {
+        this.#bySid.delete(s.sid);
+        this.#send({ id: this.#nextId++, cmd: "unsubscribe", params: { sids: [s.sid] } });
+      }
+      s.tickers = [...tickers];
+      s.sid = null;
+      s.lastSeq = null;
+      if (this.isOpen) this.#subscribe(s);
+    }
+  }
+
   /** Ask for a fresh snapshot of every book (e.g. a book went negative on a delta). */
   resnapshot(reason: string): void {
     const s = this.#subs.find((x) => x.channel === "orderbook_delta");

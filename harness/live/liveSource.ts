@@ -59,6 +59,8 @@ export interface LiveSourceOptions {
   name?: string;
   /** End the stream once every followed market has settled (default true). */
   endWhenSettled?: boolean;
+  /** Look for new markets in the followed series this often, ms (default 60 s; 0: never). */
+  discoverMs?: number;
 }
 
 
@@ -80,6 +82,7 @@ export class LiveSource implements EventSource {
   #private: PrivateListener[] = [];
   #ws: KalshiWsClient | null = null;
   #poll: NodeJS.Timeout | null = null;
+  #discover: NodeJS.Timeout | null = null;
   #wsDownSince: number | null = null;
   readonly #now: () => number;
   /** Counters for status lines and tests. */
@@ -126,6 +129,35 @@ export class LiveSource implements EventSource {
     for (const feed of this.options.news ?? []) feed.start((items) => this.#push(items.map((n) => ({ ...n, ts: this.#stamp(n.ts) }))));
     this.#poll = setInterval(() => void this.#pollIfDown(), this.options.pollMs ?? 2_000);
     this.#poll.unref();
+    const discoverMs = this.options.discoverMs ?? 60_000;
+    if (discoverMs > 0 && this.options.series.length > 0) {
+      this.#discover = setInterval(() => void this.discover().catch(() => undefined), discoverMs);
+      this.#discover.unref();
+    }
+  }
+
+  /**
+   * List the followed series again; markets not seen before join the feed
+   * (their `open` event, then their books from a fresh subscription). A
+   * series with daily markets keeps being recorded as new ones list.
+   */
+  async discover(): Promise<string[]> {
+    if (this.#done) return [];
+    const listed = await this.options.directory.markets({ series: this.options.series, tickers: [] });
+    const fresh = listed.filter((m) => !this.#markets.has(m.ticker)).sort((a, b) => a.openTime - b.openTime || (a.ticker < b.ticker ? -1 : 1));
+    if (fresh.length === 0 || this.#done) return [];
+    const now = this.#now();
+    const opens: MarketEvent[] = [];
+    for (const m of fresh) {
+      this.#markets.set(m.ticker, m);
+      this.#books.set(m.ticker, new OrderBook(m.ticker));
+      this.#staleSince.set(m.ticker, { at: now, reason: "no snapshot yet" });
+      this.#notifyMarket(m);
+      if (m.openTime <= now && m.status !== "initialized") opens.push(this.#openEvent(m, now));
+    }
+    this.#push(opens);
+    this.#ws?.setTickers([...this.#markets.keys()]);
+    return fresh.map((m) => m.ticker);
   }
 
   get ws(): KalshiWsClient | null {
@@ -183,6 +215,7 @@ export class LiveSource implements EventSource {
   async close(): Promise<void> {
     this.stop();
     if (this.#poll) clearInterval(this.#poll);
+    if (this.#discover) clearInterval(this.#discover);
     for (const feed of this.options.news ?? []) feed.stop();
     await this.#ws?.close();
   }

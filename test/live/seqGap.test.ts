@@ -139,6 +139,24 @@ describe("live source on the fake exchange", () => {
     expect(lastBook(events)).toMatchObject(exchangeBook(v));
   });
 
+  it("follows a market the series lists later: its open, then its book", async () => {
+    const { events, src, v } = await connect();
+    await waitFor("the first snapshot", () => lastBook(events) !== undefined);
+    const later = "KXGAP-26JAN02-B";
+    v.exchange.addMarket({ ticker: later, title: "A later market" });
+    v.exchange.seedLiquidity(later, "bid", 0.2, 3);
+    expect(await src.discover()).toEqual([later]);
+    await waitFor("the new market's book", () => events.some((e) => e.kind === "book" && e.ticker === later));
+    const open = events.findIndex((e) => e.kind === "open" && e.ticker === later);
+    expect(open).toBeGreaterThan(0);
+    expect(events.findIndex((e) => e.kind === "book" && e.ticker === later)).toBeGreaterThan(open);
+    expect(events.filter((e): e is BookEvent => e.kind === "book" && e.ticker === later).at(-1)!.yes).toEqual([[2000, 3]]);
+    // The first market keeps flowing on the new subscription.
+    v.exchange.seedLiquidity(T, "bid", 0.44, 1);
+    await waitFor("the first market's delta", () => lastBook(events)?.ticker === T && lastBook(events)!.yes[0]![0] === 4400);
+    expect(await src.discover()).toEqual([]);
+  });
+
   it("refuses an unsigned handshake", async () => {
     const v = await startFakeVenue();
     venue = v;
