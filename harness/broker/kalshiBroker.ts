@@ -11,7 +11,7 @@
  *   exists", and the broker adopts the order it finds instead of placing a
  *   second one.
  * - A write whose outcome is unknown (a timeout, a dropped connection, a 5xx
- *   after the body left) sends no report: the order stays pending in the
+ *   after the body left, an answer it cannot read) sends no report: the order stays pending in the
  *   engine (its buying power stays reserved) and its market is BLOCKED, every
  *   further order for it refused, until `resolveUnknown()` (reconciliation)
  *   has found out from the exchange whether it exists.
@@ -161,9 +161,12 @@ export class KalshiBroker implements Broker {
         if (t.venueOrderId !== null) return void (await this.#sync(t).catch((x: unknown) => this.#log(`order ${clientOrderId}: ${describe(x)}`)));
         return this.#unknown(t, `${e.kind} ${e.code}`);
       }
+      if (!(e instanceof KalshiError)) {
+        // Not a refusal: e.g. a 2xx whose body we could not read (a renamed field). The order may be live: in doubt.
+        return this.#unknown(t, `unreadable answer: ${describe(e)}`);
+      }
       this.#tracked.delete(clientOrderId);
-      const reason = e instanceof KalshiError ? e.code : e instanceof Error ? e.message : String(e);
-      return this.#emit({ kind: "rejected", clientOrderId, ts: this.#now(), venueOrderId: null, reason });
+      return this.#emit({ kind: "rejected", clientOrderId, ts: this.#now(), venueOrderId: null, reason: e.code });
     }
     this.#accept(t, ack.orderId);
     // Whatever traded on arrival, or an order that is already over: learn its fills now (REST), not later.

@@ -143,6 +143,19 @@ describe("Kalshi broker", () => {
     expect(s.engine.portfolio.openOrder(clientOrderIdFor(s.runId, 0))).toBeUndefined();
   });
 
+  it("a submit answered with a renamed field is in doubt, not rejected: reconciliation finds the live order", async () => {
+    const s = await stack();
+    s.unplug();
+    s.fake.exchange.garbleNextSubmit();
+    await s.submit(0, buy(TICKER, "yes", 3000, 4)); // rests on the exchange; the answer says `id`, not `order_id`
+    const id = clientOrderIdFor(s.runId, 0);
+    expect(s.broker.blockedMarkets()).toEqual([TICKER]);
+    expect(s.engine.portfolio.openOrder(id)?.state).toBe("pending");
+    const r = await reconcile({ client: s.client, broker: s.broker, local: s.engine.portfolio, drain: s.drain, mode: "report", log: null });
+    expect(r.unknownOutcomes.adopted).toEqual([id]);
+    expect(s.engine.portfolio.openOrder(id)).toMatchObject({ state: "working", leaves: 4 });
+  });
+
   it("a submit answered 500 that never executed is rejected by reconciliation and unblocks the market", async () => {
     const s = await stack();
     s.fake.exchange.failNext(500, { method: "POST" });

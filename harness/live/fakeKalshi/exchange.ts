@@ -42,6 +42,7 @@
  * ## Faults (scripted, each consumed once unless `times` says otherwise)
  * `failNext` (an HTTP status without Retry-After: 429, 500, 503),
  * `hangNextSubmit` (the order is executed, the response never comes),
+ * `garbleNextSubmit` (executed, answered with a renamed field),
  * `cancelByExchange` (the exchange cancels a resting order on its own),
  * `forgetOrder` (the exchange no longer has an order), `setPosition` (a
  * position the client did not trade), `skipBookSeq`, `dropSockets`.
@@ -335,7 +336,8 @@ export class ExchangeError extends Error {
 /** A scripted HTTP-level fault, consumed by the REST layer before it serves a matching request. */
 export type HttpFault =
   | { kind: "status"; status: number; code: string; times: number; method: string | null; pathPrefix: string | null }
-  | { kind: "hang_after_execute"; times: number };
+  | { kind: "hang_after_execute"; times: number }
+  | { kind: "garble_after_execute"; times: number };
 
 export interface FakeExchangeOptions {
   /** The exchange's clock (ms); tests may drive it. Default Date.now. */
@@ -516,12 +518,17 @@ export class FakeExchange {
     this.#faults.push({ kind: "hang_after_execute", times });
   }
 
+  /** The next create-order request is executed, but answered with a field renamed (`order_id` → `id`), as after an API change. */
+  garbleNextSubmit(times = 1): void {
+    this.#faults.push({ kind: "garble_after_execute", times });
+  }
+
   /** For the REST layer: the fault that applies to this request, consumed. */
   takeFault(method: string, routePath: string, isSubmit: boolean): HttpFault | null {
     for (let i = 0; i < this.#faults.length; i++) {
       const f = this.#faults[i]!;
       const applies =
-        f.kind === "hang_after_execute"
+        f.kind === "hang_after_execute" || f.kind === "garble_after_execute"
           ? isSubmit
           : (f.method === null || f.method === method) && (f.pathPrefix === null || routePath.startsWith(f.pathPrefix));
       if (!applies) continue;

@@ -206,6 +206,10 @@ function serve(exchange: FakeExchange, req: IncomingMessage, res: ServerResponse
       });
       // The fault "executed, but the answer never came": leave the request hanging until the client gives up.
       if (fault?.kind === "hang_after_execute") return;
+      if (fault?.kind === "garble_after_execute") {
+        const { order_id, ...rest } = result;
+        return send(res, 201, { ...rest, id: order_id });
+      }
       return send(res, 201, { ...result });
     }
     case "DELETE /portfolio/events/orders": {
