@@ -151,15 +151,27 @@ export class LiveRun {
         const engine = new ExecutionEngine({ runId: id, broker, store, startingCashUnits: cash, fees: req.config.broker.fees });
         const rec = req.reconcile ?? { mode: "report" as const, everyMs: 30_000 };
         const log = new ReconciliationLog(req.db.connection, id);
+        let reconciling = false;
         const cycle = async (): Promise<void> => {
-          const r = await reconcile({ client, broker, local: engine.portfolio, drain: () => void engine.drainReports(tapped.count), mode: rec.mode, log });
-          if (r.halted) {
-            this.#halt = `reconciliation found ${r.discrepancies.length} discrepanc${r.discrepancies.length === 1 ? "y" : "ies"} (${r.discrepancies.map((d) => d.class).join(", ")}); trading stopped (report mode)`;
-            await this.stop(this.#halt);
+          // A slow exchange must not stack cycles on top of each other.
+          if (reconciling || this.#stopReason !== null) return;
+          reconciling = true;
+          try {
+            const r = await reconcile({ client, broker, local: engine.portfolio, drain: () => void engine.drainReports(tapped.count), mode: rec.mode, log });
+            if (r.halted) {
+              this.#halt = `reconciliation found ${r.discrepancies.length} discrepanc${r.discrepancies.length === 1 ? "y" : "ies"} (${r.discrepancies.map((d) => d.class).join(", ")}); trading stopped (report mode)`;
+              await this.stop(this.#halt);
+            }
+          } finally {
+            reconciling = false;
           }
         };
-        // At start-up, before the first order; then every cycle.
-        liveSetup = cycle();
+        // At start-up, before the first order: an account we could not read is not traded.
+        liveSetup = cycle().catch((e: unknown) => {
+          this.#halt = `start-up reconciliation failed: ${e instanceof Error ? e.message : String(e)}`;
+          void this.stop(this.#halt);
+        });
+        // Then every cycle; a failed cycle is logged and tried again at the next.
         timers.push(setInterval(() => void cycle().catch((e: unknown) => req.log?.(`reconciliation failed: ${e instanceof Error ? e.message : String(e)}`)), rec.everyMs));
         // Kill switch: a file, SIGUSR2, or the day's loss reaching the risk config's limit cancels everything and stops.
         const kill = new KillSwitch({
