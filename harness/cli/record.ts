@@ -18,6 +18,7 @@ interface RecordArgs {
   duration?: number;
   segmentSeconds: number;
   finalize: boolean;
+  follow: boolean;
   json: boolean;
   env: "demo" | "production";
   restUrl?: string;
@@ -37,8 +38,9 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
       .option("markets", { type: "string", array: true, default: [], describe: "Market tickers to follow as well" })
       .option("news", { type: "string", array: true, default: [], describe: "RSS/Atom feed URLs, polled into news rows (first-seen time)" })
       .option("out", { alias: "o", type: "string", demandOption: true, describe: "Dataset folder (created, or continued when it is a recording)" })
-      .option("duration", { type: "number", describe: "Stop after this many seconds (default: until every market settles, or Ctrl-C)" })
+      .option("duration", { type: "number", describe: "Stop after this many seconds (default: until every market settles, or Ctrl-C; see --follow)" })
       .option("segment-seconds", { type: "number", default: 300, describe: "Close a journal segment and rebuild the dataset this often" })
+      .option("follow", { type: "boolean", default: false, describe: "Keep recording the series' new markets after the current ones settle (until Ctrl-C or --duration)" })
       .option("finalize", { type: "boolean", default: false, describe: "Only rebuild <out>'s dataset from its journal (after a crash); connects to nothing" })
       .option("json", { type: "boolean", default: false, describe: "Print each durable acknowledgement as a JSON line (for scripts)" })
       .options(feedOptions)
@@ -72,6 +74,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
           news: args.news.map((url) => new NewsFeed({ url })),
           newsUrls: args.news,
           segmentMs: args.segmentSeconds * 1000,
+          follow: args.follow,
           onAck: (ack) => {
             if (args.json) process.stdout.write(`${JSON.stringify({ ack })}\n`);
           },

@@ -36,6 +36,8 @@ export const OrderbookDeltaMsg = z.object({
   price_dollars: dollars,
   delta_fp: fp,
   side: z.enum(["yes", "no"]),
+  /** ISO-8601 on deltas (Kalshi); ts_ms when present is preferred. */
+  ts: z.string().optional(),
   ts_ms: z.number().int().optional(),
 });
 export const TickerMsg = z.object({
@@ -142,9 +144,13 @@ export type Channel = (typeof MARKET_CHANNELS)[number] | (typeof PRIVATE_CHANNEL
 /** The WebSocket path that is signed (timestamp + "GET" + this). */
 export const WS_PATH = "/trade-api/ws/v2";
 
-/** Event time of a message: exchange milliseconds when given, else seconds, else null (the receiver stamps it). */
-export function messageTime(m: { ts?: number | undefined; ts_ms?: number | undefined }): number | null {
+/** Event time of a message: exchange milliseconds when given, else `ts` (seconds, or an ISO-8601 string), else null (the receiver stamps it). */
+export function messageTime(m: { ts?: number | string | undefined; ts_ms?: number | undefined }): number | null {
   if (m.ts_ms !== undefined) return m.ts_ms;
-  if (m.ts !== undefined) return m.ts * 1000;
+  if (typeof m.ts === "number") return m.ts * 1000;
+  if (typeof m.ts === "string") {
+    const t = Date.parse(m.ts);
+    return Number.isFinite(t) ? t : null;
+  }
   return null;
 }

@@ -17,6 +17,8 @@ export interface RecordSessionOptions {
   news?: readonly NewsFeed[];
   newsUrls?: readonly string[];
   segmentMs?: number;
+  /** Keep recording a followed series after its current markets settle (new ones list later); default: stop when all settled. */
+  follow?: boolean;
   onAck?: (ack: RecorderAck) => void;
   onGap?: (gap: FeedGap) => void;
 }
@@ -33,6 +35,7 @@ export class RecordSession {
       series: opts.feed.series,
       tickers: opts.feed.tickers,
       news: opts.news ?? [],
+      endWhenSettled: !(opts.follow ?? false),
     });
     this.recorder = Recorder.open(
       opts.out,
