@@ -14,6 +14,7 @@ import { runReplay } from "../../harness/replay/runReplay.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { configHash, loadRunConfig } from "../../strategies/runConfig.ts";
 import { market, tempDir, writeTinyDataset } from "../fixtures/tinyDataset.ts";
+import { validateDataset } from "../../datasets/validate.ts";
 
 const dir = tempDir("td-trade-");
 // The market baseline, deciding on every event (the bundled config waits 15 minutes between decisions per market).
@@ -62,8 +63,9 @@ async function rows(sql: string, params: string[] = []): Promise<Record<string, 
 }
 
 describe("tapedeck trade", () => {
-  it("paper-trades the live feed into a paper run written like any run", async () => {
-    await trade({});
+  it("paper-trades the live feed into a paper run written like any run (and records what it saw)", async () => {
+    const tape = join(dir, "tape");
+    await trade({ record: tape });
     const [run] = await rows(`SELECT run_id, kind, status, digest, config_hash, dataset_name FROM runs WHERE kind = 'paper'`);
     expect(run).toMatchObject({ kind: "paper", status: "completed", config_hash: configHash(loadRunConfig(CONFIG)), dataset_name: "live:KXDEMO" });
     expect(run!["digest"]).toMatch(/^[0-9a-f]{64}$/);
@@ -79,6 +81,11 @@ describe("tapedeck trade", () => {
     // The same metrics a replay gets.
     const metrics = new Set((await rows(`SELECT DISTINCT metric FROM metrics WHERE run_id = $1`, [id])).map((m) => m["metric"]));
     for (const m of ["forecasts", "scored", "brier", "pnl_usd", "max_drawdown_usd", "ai_spend_usd", "net_pnl_usd"]) expect(metrics).toContain(m);
+    // --record kept the session's tape: a valid dataset with both markets' books, settled as they were.
+    const report = await validateDataset(tape);
+    expect(report.problems).toEqual([]);
+    expect(report.manifest!.tables.markets.rows).toBe(2);
+    expect(report.manifest!.capabilities).toMatchObject({ hasOrderbook: true, hasBidAsk: true });
   }, 20_000);
 
   describe("--live and the promotion gates", () => {
