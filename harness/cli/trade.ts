@@ -137,7 +137,10 @@ export const tradeCommand: CommandModule<object, TradeArgs> = {
         process.once("SIGTERM", stop);
         try {
           const outcome = await run.run();
-          if (recorder) await recorder.close();
+          if (recorder) {
+            for (const g of run.source.openGaps()) recorder.gap(g);
+            await recorder.close();
+          }
           if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
           else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\nended: ${outcome.ended}\n`);
         } finally {

@@ -169,6 +169,17 @@ export class LiveSource implements EventSource {
     return [...this.#markets.values()];
   }
 
+  /**
+   * The stale stretches still open (a book never snapshotted, or stale since
+   * a gap), ended at `now`: a recorder stopping mid-gap writes these down.
+   */
+  openGaps(now: number = this.#now()): FeedGap[] {
+    const end = Math.max(now, this.#lastTs);
+    return [...this.#staleSince.entries()]
+      .filter(([t]) => !this.#closedSent.has(t))
+      .map(([ticker, s]) => ({ ticker, start: s.at, end, reason: `${s.reason} (still stale when the session stopped)` }));
+  }
+
   /** Tickers whose book is stale now. */
   staleTickers(): string[] {
     return [...this.#staleSince.keys()];

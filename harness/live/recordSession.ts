@@ -63,6 +63,7 @@ export class RecordSession {
       } finally {
         await this.source.close();
       }
+      for (const g of this.source.openGaps()) this.recorder.gap(g);
       return this.recorder.close();
     })();
     return { done };
