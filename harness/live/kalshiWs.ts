@@ -55,6 +55,8 @@ export interface KalshiWsOptions {
   /** Private channels (fill, user_orders): subscribed without tickers. */
   privateChannels?: readonly Channel[];
   heartbeatTimeoutMs?: number;
+  /** `start()` fails when no connection opened within this many ms (default 30 s); later drops retry forever. */
+  connectTimeoutMs?: number;
   backoff?: { baseMs: number; capMs: number };
   rng?: () => number;
 }
@@ -89,11 +91,30 @@ export class KalshiWsClient {
     this.#connected = new Promise((resolve) => (this.#resolveConnected = resolve));
   }
 
-  /** Connect; resolves once the first connection is open and subscribed to. Later drops reconnect on their own. */
-  start(): Promise<void> {
+  /**
+   * Connect; resolves once the first connection is open and subscribed to,
+   * rejects (naming the last refusal, e.g. "Unexpected server response: 401")
+   * when none opened within `connectTimeoutMs`. Later drops reconnect on their own.
+   */
+  async start(): Promise<void> {
     void this.#connect();
-    return this.#connected;
+    const ms = this.options.connectTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no WebSocket connection to ${this.options.url} within ${ms} ms${this.#lastError ? ` (last: ${this.#lastError})` : ""}`)), ms);
+    });
+    try {
+      await Promise.race([this.#connected, timeout]);
+    } catch (error) {
+      await this.close();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
+
+  /** Why the last connection attempt failed, if it did. */
+  #lastError: string | null = null;
 
   get isOpen(): boolean {
     return this.#ws?.readyState === WebSocket.OPEN;
@@ -136,8 +157,9 @@ export class KalshiWsClient {
       this.#touch();
       this.#onFrame(data.toString());
     });
-    ws.on("error", () => {
+    ws.on("error", (error) => {
       // 'close' follows every error; the reconnect happens there.
+      this.#lastError = error.message;
     });
     ws.on("close", () => {
       if (this.#ws !== ws) return;

@@ -50,6 +50,8 @@ export interface LiveSourceOptions {
   privateChannels?: boolean;
   news?: readonly NewsFeed[];
   heartbeatTimeoutMs?: number;
+  /** start() fails when the WebSocket does not open within this many ms (default 30 s). */
+  connectTimeoutMs?: number;
   pollAfterMs?: number;
   pollMs?: number;
   backoff?: { baseMs: number; capMs: number };
@@ -115,6 +117,7 @@ export class LiveSource implements EventSource {
         tickers,
         privateChannels: this.options.privateChannels ? PRIVATE_CHANNELS : [],
         ...(this.options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: this.options.heartbeatTimeoutMs } : {}),
+        ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
         ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
       },
       {
@@ -411,7 +414,8 @@ export class LiveSource implements EventSource {
     this.#staleSince.delete(ticker);
     // The wait for the first snapshot at start-up is not a gap in the recording.
     if (stale.reason === "no snapshot yet") return;
-    for (const l of this.#gapListeners) l({ ticker, start: stale.at, end: ts, reason: stale.reason });
+    // A snapshot carries the book's last change, which may be before we noticed the gap (wall time).
+    for (const l of this.#gapListeners) l({ ticker, start: stale.at, end: Math.max(ts, stale.at), reason: stale.reason });
   }
 
   async #pollIfDown(): Promise<void> {

@@ -157,14 +157,14 @@ describe("live source on the fake exchange", () => {
     expect(await src.discover()).toEqual([]);
   });
 
-  it("refuses an unsigned handshake", async () => {
+  it("refuses an unsigned handshake; start() gives up naming the refusal", async () => {
     const v = await startFakeVenue();
     venue = v;
     v.exchange.addMarket({ ticker: T });
-    const src = new LiveSource({ wsUrl: v.started.wsUrl, directory: new RestMarketDirectory(v.started.restBase), series: ["KXGAP"], backoff: { baseMs: 20, capMs: 50 } });
+    const src = new LiveSource({ wsUrl: v.started.wsUrl, directory: new RestMarketDirectory(v.started.restBase), series: ["KXGAP"], backoff: { baseMs: 20, capMs: 50 }, connectTimeoutMs: 400 });
     source = src;
-    void src.start();
-    await waitFor("a refusal", () => v.ws.stats.refused >= 2);
+    await expect(src.start()).rejects.toThrow(/no WebSocket connection to ws:\/\/127\.0\.0\.1:\d+\/trade-api\/ws\/v2 within 400 ms \(last: Unexpected server response: 401\)/);
+    expect(v.ws.stats.refused).toBeGreaterThanOrEqual(2);
     expect(v.ws.connections).toBe(0);
   });
 });
