@@ -22,6 +22,7 @@ import type { Execution } from "../portfolio/execution.ts";
 import { ExecutionEngine } from "../portfolio/executionEngine.ts";
 import type { PipelineProgress } from "../pipeline.ts";
 import { newRunId } from "../replay/runReplay.ts";
+import type { DuckDbStore } from "../store/resultsStore.ts";
 import type { RunConfig } from "../../strategies/runConfig.ts";
 import type { Feed } from "./feedConnection.ts";
 import { KalshiClient } from "./kalshi/client.ts";
@@ -123,15 +124,27 @@ export class LiveRun {
     const clock = new WallClock();
     await this.#source.start();
     const tapped = new TappedSource(this.#source, req.tap);
-    const source: EventSource = tapped;
     const described = await this.#source.describe();
     const runId = newRunId(req.config);
     req.onStart?.(runId, this.#source);
     const timers: NodeJS.Timeout[] = [];
+    try {
+      return await this.#run(runId, clock, tapped, described.name, timers);
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      this.#killSwitch?.stop();
+      await this.#killSwitch?.settled();
+      await this.#source.close();
+    }
+  }
+
+  async #run(runId: string, clock: WallClock, tapped: TappedSource, datasetName: string, timers: NodeJS.Timeout[]): Promise<LiveOutcome> {
+    const { req } = this;
+    const source: EventSource = tapped;
     if (req.durationMs !== undefined) timers.push(setTimeout(() => void this.stop(`duration of ${req.durationMs} ms reached`), req.durationMs));
     req.feed.fake?.begin();
 
-    let execution: (ctx: { runId: string; store: import("../store/resultsStore.ts").DuckDbStore }) => Execution & { readonly fillModel: string };
+    let execution: (ctx: { runId: string; store: DuckDbStore }) => Execution & { readonly fillModel: string };
     let liveSetup: Promise<void> = Promise.resolve();
     if (req.mode === "paper") {
       // The feed carries books and quotes: `auto` fills against the book, as replay of a recording does.
@@ -198,31 +211,24 @@ export class LiveRun {
         };
       };
     }
-    try {
-      const outcome = await runNode({
-        config: req.config,
-        db: req.db,
-        runId,
-        resume: false,
-        kind: req.mode,
-        label: req.label ?? null,
-        parentRunId: null,
-        dataset: { name: described.name, hash: null, path: null },
-        totalEvents: null,
-        clock,
-        source,
-        execution,
-        checkpointEvery: 10_000,
-        // A halted live session takes no further decision.
-        shouldStop: () => this.#halt,
-        ...(req.onProgress ? { onProgress: req.onProgress } : {}),
-      });
-      return { ...outcome, mode: req.mode, ended: this.#stopReason ?? "every market settled" };
-    } finally {
-      for (const t of timers) clearTimeout(t);
-      this.#killSwitch?.stop();
-      await this.#killSwitch?.settled();
-      await this.#source.close();
-    }
+    const outcome = await runNode({
+      config: req.config,
+      db: req.db,
+      runId,
+      resume: false,
+      kind: req.mode,
+      label: req.label ?? null,
+      parentRunId: null,
+      dataset: { name: datasetName, hash: null, path: null },
+      totalEvents: null,
+      clock,
+      source,
+      execution,
+      checkpointEvery: 10_000,
+      // A halted live session takes no further decision.
+      shouldStop: () => this.#halt,
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    });
+    return { ...outcome, mode: req.mode, ended: this.#stopReason ?? "every market settled" };
   }
 }
