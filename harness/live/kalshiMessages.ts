@@ -25,12 +25,29 @@ export const UnsubscribeCommand = z.object({ id: z.number().int(), cmd: z.litera
 export const ClientCommand = z.discriminatedUnion("cmd", [SubscribeCommand, UnsubscribeCommand]);
 export type ClientCommand = z.infer<typeof ClientCommand>;
 
-export const OrderbookSnapshotMsg = z.object({
-  market_ticker: z.string(),
-  yes_dollars_fp: z.array(level).default([]),
-  no_dollars_fp: z.array(level).default([]),
-  ts_ms: z.number().int().optional(),
-});
+/** A level where the count may come as a number (`yes_dollars`, before the `_fp` fields): normalised to the string form. */
+const looseLevel = z.tuple([dollars, z.union([fp, z.number().nonnegative()])]).transform(([p, q]): [string, string] => [p, typeof q === "number" ? q.toFixed(2) : q]);
+
+/**
+ * Kalshi omits a side with no bids, so an absent side is empty; the
+ * `yes_dollars`/`no_dollars` form (counts as numbers) is read when the
+ * `_fp` form is absent, so either spelling fills the book.
+ */
+export const OrderbookSnapshotMsg = z
+  .object({
+    market_ticker: z.string(),
+    yes_dollars_fp: z.array(level).optional(),
+    no_dollars_fp: z.array(level).optional(),
+    yes_dollars: z.array(looseLevel).optional(),
+    no_dollars: z.array(looseLevel).optional(),
+    ts_ms: z.number().int().optional(),
+  })
+  .transform((m) => ({
+    market_ticker: m.market_ticker,
+    yes_dollars_fp: m.yes_dollars_fp ?? m.yes_dollars ?? [],
+    no_dollars_fp: m.no_dollars_fp ?? m.no_dollars ?? [],
+    ...(m.ts_ms !== undefined ? { ts_ms: m.ts_ms } : {}),
+  }));
 export const OrderbookDeltaMsg = z.object({
   market_ticker: z.string(),
   price_dollars: dollars,
@@ -103,7 +120,7 @@ export const UserOrderMsg = z.object({
   last_update_ts_ms: z.number().int().optional(),
 });
 
-export type OrderbookSnapshotMsg = z.infer<typeof OrderbookSnapshotMsg>;
+export type OrderbookSnapshotMsg = z.output<typeof OrderbookSnapshotMsg>;
 export type OrderbookDeltaMsg = z.infer<typeof OrderbookDeltaMsg>;
 export type TickerMsg = z.infer<typeof TickerMsg>;
 export type TradeMsg = z.infer<typeof TradeMsg>;

@@ -5,7 +5,7 @@
  * trades never noticed), never a silent null.
  */
 import { describe, expect, it } from "vitest";
-import { messageTime, OrderbookDeltaMsg, TickerMsg, TradeMsg } from "../../harness/live/kalshiMessages.ts";
+import { messageTime, OrderbookDeltaMsg, OrderbookSnapshotMsg, TickerMsg, TradeMsg } from "../../harness/live/kalshiMessages.ts";
 
 describe("Kalshi WebSocket messages", () => {
   it("take the exchange's time: ts_ms first, then ts in seconds or ISO-8601", () => {
@@ -23,5 +23,16 @@ describe("Kalshi WebSocket messages", () => {
     expect(trade.success).toBe(false);
     expect(trade.error!.issues[0]!.path).toEqual(["yes_price_dollars"]);
     expect(TickerMsg.parse({ market_ticker: "T", yes_bid_dollars: null, yes_ask_dollars: "0.5300", volume_fp: "10.00" })).toMatchObject({ yes_bid_dollars: null, yes_ask_dollars: "0.5300" });
+  });
+
+  it("read a snapshot in either spelling; an absent side is empty", () => {
+    expect(OrderbookSnapshotMsg.parse({ market_ticker: "T", yes_dollars_fp: [["0.0800", "300.00"]] })).toEqual({ market_ticker: "T", yes_dollars_fp: [["0.0800", "300.00"]], no_dollars_fp: [] });
+    expect(OrderbookSnapshotMsg.parse({ market_ticker: "T", yes_dollars: [["0.08", 300]], no_dollars: [["0.54", 20.5]], ts_ms: 5 })).toEqual({
+      market_ticker: "T",
+      yes_dollars_fp: [["0.08", "300.00"]],
+      no_dollars_fp: [["0.54", "20.50"]],
+      ts_ms: 5,
+    });
+    expect(OrderbookSnapshotMsg.safeParse({ market_ticker: "T", yes_dollars_fp: [[0.08, "1.00"]] }).success).toBe(false);
   });
 });
