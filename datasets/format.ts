@@ -164,6 +164,22 @@ export const TableEntry = z.object({
 });
 export type TableEntry = z.infer<typeof TableEntry>;
 
+/** A stretch where the live feed was stale (a seq gap, a dropped socket, the recorder not running); ticker null: every market. */
+export const RecordingGap = z.object({ ticker: z.string().nullable(), start: epochMs, end: epochMs, reason: z.string() });
+export type RecordingGap = z.infer<typeof RecordingGap>;
+
+export const RecordingInfo = z.object({
+  /** Wall-clock window the recorder ran over (ms), first start to last row or stop. */
+  start: epochMs,
+  end: epochMs,
+  /** 1 − stale market-time / (markets × window): 1 means every book was whole the whole time. */
+  coverage: z.number().min(0).max(1),
+  gaps: z.array(RecordingGap),
+  /** Durable segment files the tables were built from (under recording/). */
+  segments: z.number().int().nonnegative(),
+});
+export type RecordingInfo = z.infer<typeof RecordingInfo>;
+
 export const Manifest = z.object({
   format: z.literal(DATASET_FORMAT),
   name: z.string().min(1),
@@ -194,5 +210,7 @@ export const Manifest = z.object({
     hasOrderbook: z.boolean(),
     hasNews: z.boolean(),
   }),
+  /** Datasets written by `tapedeck record`: where the feed was stale, and how much of the window it covered. */
+  recording: RecordingInfo.optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;

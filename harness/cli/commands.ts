@@ -22,6 +22,9 @@ import { exportCommand } from "./export.ts";
 import { cacheCommand } from "./cache.ts";
 import { viewCommand } from "./view.ts";
 import { workerCommand } from "./worker.ts";
+import { recordCommand } from "./record.ts";
+import { tradeCommand } from "./trade.ts";
+import { promoteCommand } from "./promote.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs modules differ in their argv types
 export const commands: Array<CommandModule<any, any>> = [
@@ -37,6 +40,9 @@ export const commands: Array<CommandModule<any, any>> = [
   compareCommand,
   consensusCommand,
   benchCommand,
+  recordCommand,
+  tradeCommand,
+  promoteCommand,
   configCommand,
   runsCommand,
   showCommand,

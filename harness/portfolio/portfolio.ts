@@ -227,6 +227,21 @@ export class Portfolio implements PortfolioView {
     return { position: p, payoutUnits };
   }
 
+  /**
+   * Reconciliation in `fix` mode (harness/live/reconcile.ts): the exchange is
+   * the truth, so the local position becomes what it holds. Zero contracts
+   * close the position. The only change that does not come from a report.
+   */
+  restatePosition(ticker: string, yes: number, no: number, costUnits: Units): void {
+    if (yes === 0 && no === 0) this.#positions.delete(ticker);
+    else this.#positions.set(ticker, { ticker, yes, no, costUnits, markUnits: null }); // marked again at the market's next price
+  }
+
+  /** Reconciliation in `fix` mode: cash becomes the exchange's balance. */
+  restateCash(units: Units): void {
+    this.#cash = units;
+  }
+
   #get(clientOrderId: string): OpenOrder {
     const o = this.#open.get(clientOrderId);
     if (!o) throw new Error(`execution report for order ${clientOrderId}, which is not in flight`);

@@ -1,9 +1,10 @@
 /**
- * The replay "node": assembles one pipeline from a config and a dataset with
- * the replay-side parts (SimulatedClock, ReplaySource, PaperBroker) and the
- * results store, runs it, then computes metrics and the digest. Live
- * trading assembles the same pipeline with a WallClock, an exchange feed
- * and the Kalshi broker; nothing below the pipeline knows which it got.
+ * The replay "node": hands harness/node/runNode.ts the replay-side parts
+ * (SimulatedClock, ReplaySource, PaperBroker) for a config and a dataset;
+ * runNode runs the pipeline into the results store and computes metrics
+ * and the digest. The live node (harness/live/liveNode.ts) hands it a
+ * WallClock, the exchange feed and the paper or Kalshi broker; nothing
+ * below knows which it got.
  *
  * Resume: a run that did not complete (crash, kill -9, Ctrl-C) keeps its
  * checkpoint. Resuming replays the stream from the start with writes muted
@@ -16,31 +17,19 @@
  */
 import { randomBytes } from "node:crypto";
 import { createReplayExecution } from "../portfolio/createReplayExecution.ts";
-import { describeMarking } from "../portfolio/marking.ts";
 import { FeeChangesError, loadFeeChanges, type FeeChange } from "../broker/feeChanges.ts";
 import type { MarketInfo } from "../events/types.ts";
-import { resumeStrategy } from "./resumeStrategy.ts";
 import { loadImpliedPositions, provingExecution } from "./resumeProof.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
 import { DatasetError, ReplaySource, type ReplaySourceOptions } from "../events/replaySource.ts";
-import { buildEventFilter } from "../filter/buildEventFilter.ts";
-import { Pipeline, type PipelineProgress } from "../pipeline.ts";
-import { computeRunMetrics } from "../results/runMetrics.ts";
-import { runDigest } from "../results/digest.ts";
-import { KellySizer } from "../sizing/sizer.ts";
-import { DuckDbStore, type MetricRow } from "../store/resultsStore.ts";
-import { buildStrategy } from "../../strategies/registry.ts";
-import { canonicalJson, ConfigError, configHash, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
-import { codeVersion } from "./codeVersion.ts";
-import { buildModelStack, NO_MODELS, resolveRouterConfig, type SharedModels, type SpendGuard } from "./modelStack.ts";
-import { resolveTrainingCutoffs } from "../../strategies/modelCutoffs.ts";
-import { abstentionsByReason, totalByReason } from "../store/runDetail.ts";
+import type { PipelineProgress } from "../pipeline.ts";
+import { ConfigError, parseRunConfig, type RunConfig } from "../../strategies/runConfig.ts";
+import type { SharedModels, SpendGuard } from "./modelStack.ts";
 import type { CacheMode } from "../cache/cacheMode.ts";
-import { StoredForecasts } from "./storedForecasts.ts";
 import type { CacheConfig } from "../cache/cacheConfig.ts";
-import { newsForMarket } from "../../strategies/newsForMarket.ts";
-import { promptTemplate, templateHash, templateText } from "../../strategies/prompts/forecastPrompt.ts";
+import { StoredForecasts } from "./storedForecasts.ts";
+import { runNode, type NodeOutcome } from "../node/runNode.ts";
 
 export interface ReplayRequest {
   config: RunConfig;
@@ -86,22 +75,7 @@ export interface ReplayRequest {
   spendGuard?: SpendGuard;
 }
 
-export interface ReplayOutcome {
-  runId: string;
-  status: "completed" | "interrupted";
-  /** Why an interrupted run stopped (e.g. the run's real-money cap), when it stopped on its own. */
-  stopReason?: string | null;
-  digest: string | null;
-  events: number;
-  wallMs: number;
-  eventsPerSecond: number;
-  metrics: MetricRow[];
-  datasetName: string;
-  fillModel: string;
-  filterDropped: Readonly<Record<string, number>>;
-  /** Abstained forecasts by reason (all models), most frequent first; empty for an interrupted run. */
-  abstentions: Array<{ reason: string; n: number }>;
-}
+export type ReplayOutcome = NodeOutcome;
 
 export function newRunId(config: RunConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
@@ -154,167 +128,61 @@ async function recordMarketEvents(db: Db, runId: string, markets: readonly Marke
 }
 
 export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
-  const started = performance.now();
   const { config } = req;
   if (req.models && req.resumeRunId !== undefined) throw new ConfigError(`run ${req.resumeRunId}: a resumed run builds its own model stack; it cannot use a shared one`);
-  // Checked before the run starts: a `models` key that names no routed model would mark no forecast as contaminated.
-  const trainingCutoffs = (() => {
-    try {
-      return resolveTrainingCutoffs(config.models, Object.keys(config.models).length > 0 ? resolveRouterConfig(config) : undefined);
-    } catch (error) {
-      throw error instanceof ConfigError ? error : new ConfigError(error instanceof Error ? error.message : String(error));
-    }
-  })();
-  for (const w of trainingCutoffs.warnings) (req.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(w);
   const source = await ReplaySource.open(req.datasetDir, req.source);
   const described = await source.describe();
   const runId = req.resumeRunId ?? newRunId(config);
   if (req.resumeRunId !== undefined) await assertSameDataset(req.db, runId, described.hash, req.datasetDir);
-  const { store, resumeFrom } = await DuckDbStore.forRun(
-    req.db,
-    {
-      runId,
-      parentRunId: req.parentRunId ?? null,
-      kind: req.kind ?? "replay",
-      label: req.label ?? null,
-      configHash: configHash(config),
-      configJson: canonicalJson(config),
-      datasetName: described.name,
-      datasetHash: described.hash,
-      datasetPath: req.datasetDir,
-      codeVersion: codeVersion(),
-    },
-    req.resumeRunId !== undefined,
-  );
-
-  req.onStart?.(runId);
-  if ((config.strategy.kind === "llm" || config.strategy.kind === "consensus") && req.resumeRunId === undefined) {
-    const template = promptTemplate(config.strategy.prompt);
-    await req.db.connection.run(`INSERT INTO prompts VALUES ($1, $2, $3, $4)`, [runId, template.version, templateHash(template), templateText(template)]);
-  }
-  const clock = new SimulatedClock();
-  const stored = req.redecideFrom ? await StoredForecasts.load(req.db.connection, req.redecideFrom) : null;
-  // A resumed run answers the decisions it already stored from its own rows: none of them reaches a model again.
-  const resumed = req.resumeRunId !== undefined && !stored ? await StoredForecasts.load(req.db.connection, runId) : null;
-  let models = NO_MODELS;
-  if (!stored && req.models) {
-    models = req.models.forRun({ runId, clock, db: req.db });
-  } else if (!stored) {
-    try {
-      models = await buildModelStack(config, { clock, db: req.db, runId, ...(resumed ? { resume: { storedUpTo: resumed.lastTs } } : {}), ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}), ...(req.cacheMode ? { cacheMode: req.cacheMode } : {}), ...(req.cache ? { cache: req.cache } : {}), ...(req.env ? { env: req.env } : {}), ...(req.spendGuard ? { spendGuard: req.spendGuard } : {}) });
-    } catch (error) {
-      // A router, cache or key that cannot be set up is the config's (or the environment's) problem: say so, plainly.
-      const message = error instanceof Error ? error.message : String(error);
-      await store.fail(message);
-      await source.close();
-      throw new ConfigError(`run ${runId}: ${message}`);
-    }
-  }
-  store.beforeCheckpoint = () => models.flush();
   let feeChanges: FeeChange[];
   try {
     feeChanges = loadFeeChanges(req.datasetDir);
   } catch (error) {
-    await store.fail(error instanceof Error ? error.message : String(error));
-    await models.close();
     await source.close();
     throw error instanceof FeeChangesError ? new DatasetError(error.message) : error;
   }
-  const replayExecution = createReplayExecution({
+  const stored = req.redecideFrom ? await StoredForecasts.load(req.db.connection, req.redecideFrom) : null;
+  // A resumed run answers the decisions it already stored from its own rows: none of them reaches a model again.
+  const resumed = req.resumeRunId !== undefined && !stored ? await StoredForecasts.load(req.db.connection, runId) : null;
+  return runNode({
+    config,
+    db: req.db,
     runId,
-    config: config.broker,
-    store,
-    dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
-    feeChanges,
-  });
-  // The report names the fill model and the marking each run used.
-  await req.db.connection.run(`UPDATE runs SET fill_model = $1, marking = $2 WHERE run_id = $3`, [replayExecution.fillModel, describeMarking(config.broker.markEveryMs), runId]);
-  await recordMarketEvents(req.db, runId, await source.markets());
-  // A resumed run checks its rebuilt portfolio against its stored fills when it reaches the checkpoint (resumeProof.ts).
-  const execution =
-    req.resumeRunId !== undefined && resumeFrom > 0
-      ? provingExecution(replayExecution, replayExecution.engine.portfolio, runId, resumeFrom, await loadImpliedPositions(req.db.connection, runId, resumeFrom))
-      : replayExecution;
-  const strategy = stored
-    ? stored.strategy(config.strategy, config.strategy.kind)
-    : buildStrategy(config.strategy, { ...(models.router ? { router: models.router } : {}), selectNews: newsForMarket });
-  const pipeline = new Pipeline({
-    clock,
+    resume: req.resumeRunId !== undefined,
+    kind: req.kind ?? "replay",
+    label: req.label ?? null,
+    parentRunId: req.parentRunId ?? null,
+    dataset: { name: described.name, hash: described.hash, path: req.datasetDir },
+    totalEvents: described.events,
+    clock: new SimulatedClock(),
     source,
-    filter: stored ? stored.filter() : buildEventFilter(config.filter),
-    strategy: resumed ? resumeStrategy(resumed, strategy) : strategy,
-    sizer: new KellySizer(config.risk, config.broker.fees, config.broker.tradePrint.halfSpreadUnits),
-    execution,
-    store,
-    modelLatency: config.modelLatency,
+    execution: async ({ runId: id, store, resumeFrom }) => {
+      const execution = createReplayExecution({
+        runId: id,
+        config: config.broker,
+        store,
+        dataset: { hasBidAsk: source.manifest.capabilities.hasBidAsk, hasOrderbook: source.manifest.capabilities.hasOrderbook },
+        feeChanges,
+      });
+      // A resumed run checks its rebuilt portfolio against its stored fills when it reaches the checkpoint (resumeProof.ts).
+      return resumeFrom > 0 ? provingExecution(execution, execution.engine.portfolio, id, resumeFrom, await loadImpliedPositions(req.db.connection, id, resumeFrom)) : execution;
+    },
+    onRunRow: async (id) => recordMarketEvents(req.db, id, await source.markets()),
+    redecide: stored,
+    resumed,
+    ...(req.models ? { models: req.models } : {}),
+    ...(req.runUsd !== undefined ? { runUsd: req.runUsd } : {}),
+    ...(req.maxInFlight !== undefined ? { maxInFlight: req.maxInFlight } : {}),
+    ...(req.checkpointEvery !== undefined ? { checkpointEvery: req.checkpointEvery } : {}),
+    ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
+    ...(req.onStart ? { onStart: req.onStart } : {}),
+    ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
+    ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    ...(req.progressIntervalMs !== undefined ? { progressIntervalMs: req.progressIntervalMs } : {}),
+    ...(req.onWarning ? { onWarning: req.onWarning } : {}),
+    ...(req.cacheMode ? { cacheMode: req.cacheMode } : {}),
+    ...(req.cache ? { cache: req.cache } : {}),
+    ...(req.env ? { env: req.env } : {}),
+    ...(req.spendGuard ? { spendGuard: req.spendGuard } : {}),
   });
-
-  try {
-    const result = await pipeline.run({
-      checkpointEvery: req.checkpointEvery ?? 250_000,
-      ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
-      ...(req.stopAfter !== undefined ? { stopAfter: req.stopAfter } : {}),
-      maxInFlight: req.maxInFlight ?? models.maxInFlight,
-      // The run's real-money cap was reached: stop before the next decision, resumably.
-      shouldStop: () => models.stopReason(),
-      onProgress: (p) => req.onProgress?.({ ...p, totalEvents: described.events }),
-      ...(req.progressIntervalMs !== undefined ? { progressIntervalMs: req.progressIntervalMs } : {}),
-    });
-    const wallMs = performance.now() - started;
-    if (result.stopped) {
-      await store.checkpoint(result.resumeEv, result.simEnd ?? 0);
-      if (result.stopReason !== null) await store.interrupt(result.stopReason);
-      return {
-        runId,
-        status: "interrupted",
-        stopReason: result.stopReason,
-        digest: null,
-        events: result.events,
-        wallMs,
-        eventsPerSecond: result.events / (wallMs / 1000),
-        metrics: [],
-        datasetName: described.name,
-        fillModel: execution.fillModel,
-        filterDropped: result.filterDropped,
-        abstentions: [],
-      };
-    }
-    await store.flush();
-    await models.flush();
-    await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
-    const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
-      filterDropped: result.filterDropped,
-      trainingCutoffs: trainingCutoffs.cutoffs,
-      bins: config.metrics.calibrationBins,
-      bootstrap: { samples: config.metrics.bootstrapSamples, seed: config.metrics.seed },
-      bankrollUnits: Math.round(config.broker.bankrollUsd * 10_000),
-    });
-    await store.writeMetrics(metrics, bins);
-    const digest = await runDigest(req.db.connection, runId);
-    const abstentions = totalByReason(await abstentionsByReason(req.db.connection, runId));
-    const totalMs = performance.now() - started;
-    await store.complete({ digest, events: result.events, simStart: result.simStart, simEnd: result.simEnd, wallMs: Math.round(totalMs) });
-    return {
-      runId,
-      status: "completed",
-      digest,
-      events: result.events,
-      wallMs: totalMs,
-      eventsPerSecond: result.events / (wallMs / 1000),
-      metrics,
-      datasetName: described.name,
-      fillModel: execution.fillModel,
-      filterDropped: result.filterDropped,
-      abstentions,
-    };
-  } catch (error) {
-    await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);
-    throw error;
-  } finally {
-    try {
-      await models.close();
-    } finally {
-      await source.close();
-    }
-  }
 }

@@ -260,3 +260,20 @@ CREATE TABLE IF NOT EXISTS merged_shards (
   rows          BIGINT NOT NULL,
   merged_at     BIGINT NOT NULL
 );
+
+-- Live trading (harness/live): which environment a promotion was for (demo | production).
+ALTER TABLE promotions ADD COLUMN IF NOT EXISTS environment VARCHAR;
+
+-- Reconciliation of a live run against the exchange (harness/live/reconcile.ts): one row per discrepancy found.
+CREATE TABLE IF NOT EXISTS reconciliations (
+  run_id        VARCHAR NOT NULL,
+  ts            BIGINT NOT NULL,  -- wall time
+  mode          VARCHAR NOT NULL, -- report (trading stops) | fix
+  class         VARCHAR NOT NULL, -- position_missing_locally | quantity_mismatch | position_closed_on_exchange | unknown_resting_order | order_missing_on_exchange | cash_mismatch
+  ticker        VARCHAR,
+  order_id      VARCHAR,
+  local_value   VARCHAR,
+  exchange_value VARCHAR,
+  action        VARCHAR NOT NULL, -- what was done (or would be done in fix mode)
+  fixed         BOOLEAN NOT NULL
+);
