@@ -119,14 +119,20 @@ function explainOther(path: string, role: DbRole, message: string): string | und
   return undefined;
 }
 
-/** A damaged (truncated) file opens but fails at its first read: compare its size with what its header promises. */
+/**
+ * A damaged (truncated) file opens but fails at its first read: compare its size with what its header
+ * promises. DuckDB writes whole blocks after three 4 KiB headers, and it may trim free blocks at the end
+ * of a file without lowering the count (a healthy file here ran one block short of its promise), so only
+ * a file shorter than promised AND cut inside a block is called damaged; a cut on a block boundary is
+ * left to the first read's own error (explainOther).
+ */
 async function checkSize(db: Db, path: string, role: DbRole): Promise<void> {
   const rows = (await db.connection.runAndReadAll("SELECT block_size::DOUBLE AS block, total_blocks::DOUBLE AS blocks FROM pragma_database_size() LIMIT 1")).getRowObjectsJS() as Array<{ block: number; blocks: number }>;
   const row = rows[0];
   if (!row) return;
   const expected = row.blocks === 0 ? 0 : HEADER_BYTES + row.blocks * row.block;
   const actual = statSync(path).size;
-  if (actual < expected) {
+  if (actual < expected && row.block > 0 && (actual - HEADER_BYTES) % row.block !== 0) {
     throw new DbFileError(`${path}: the ${hint(role, path).what} is damaged (truncated: ${actual} bytes, its header promises ${expected}); ${hint(role, path).repair}`);
   }
 }

@@ -359,7 +359,8 @@ async function materialize(dir: string, head: { name?: string; description?: str
       case "trades":
         if (seenTrades.has(row.trade_id)) break;
         seenTrades.add(row.trade_id);
-        push(byTable, row);
+        // seq: the order the feed delivered the prints (dataset format 2), which orders prints of one ms.
+        push(byTable, row, { seq: seenTrades.size - 1 });
         break;
       case "news":
         if (seenNews.has(row.id)) break;
@@ -462,9 +463,9 @@ async function materialize(dir: string, head: { name?: string; description?: str
   return manifest;
 }
 
-function push(byTable: Map<TableName, string[]>, row: Extract<JournalRow, { t: "quotes" | "trades" | "orderbook" | "news" }>): void {
+function push(byTable: Map<TableName, string[]>, row: Extract<JournalRow, { t: "quotes" | "trades" | "orderbook" | "news" }>, extra: Record<string, number> = {}): void {
   const { t, ...rest } = row;
   let list = byTable.get(t);
   if (!list) byTable.set(t, (list = []));
-  list.push(JSON.stringify(rest));
+  list.push(JSON.stringify({ ...rest, ...extra }));
 }

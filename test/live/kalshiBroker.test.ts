@@ -34,7 +34,7 @@ describe("Kalshi broker", () => {
     // 5 × $0.45: fee ceil(0.07 × 5 × 0.45 × 0.55 $ = 866.25 u) = 867, order fee to the cent 900. Cash 10,000,000 − 22,500 − 900.
     expect(p.cashUnits()).toBe(10_000_000 - 22_500 - 900);
     expect(p.cashUnits()).toBe(s.fake.exchange.balanceUnits(TEST_KEY_ID));
-    expect(p.position(TICKER)).toEqual({ ticker: TICKER, yes: 5, no: 0, costUnits: 23_400 });
+    expect(p.position(TICKER)).toEqual({ ticker: TICKER, yes: 5, no: 0, costUnits: 23_400, markUnits: null });
     expect(p.hasWorkingOrder(TICKER)).toBe(false);
     const fills = await s.rows(`SELECT price_units, contracts, fee_units, liquidity FROM fills`);
     expect(fills).toEqual([{ price_units: 4500n, contracts: 5n, fee_units: 867n, liquidity: "taker" }]);
@@ -52,7 +52,7 @@ describe("Kalshi broker", () => {
     // Someone buys 4 YES at $0.70: our order fills 4 as maker (no maker fee on this series).
     s.fake.exchange.houseTakes(TICKER, "bid", 0.7, 4);
     expect(s.drain()).toBe(1);
-    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 0, no: 4, costUnits: 12_000 });
+    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 0, no: 4, costUnits: 12_000, markUnits: null });
     await s.engine.cancel(99, id);
     expect(s.engine.portfolio.openOrder(id)).toBeUndefined();
     const [row] = await s.rows(`SELECT status, filled, fee_units, reason FROM orders`);
@@ -199,7 +199,7 @@ describe("Kalshi broker", () => {
     expect(s.fake.exchange.order(TEST_KEY_ID, venue)).toMatchObject({ remaining: 4 });
     s.fake.exchange.houseTakes(TICKER, "ask", 0.3, 10); // sells YES down to $0.30: takes our 4 at our $0.35
     s.drain();
-    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 4, no: 0, costUnits: 14_000 });
+    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 4, no: 0, costUnits: 14_000, markUnits: null });
     expect(s.engine.portfolio.openOrder(id)).toBeUndefined();
     expect(await s.rows(`SELECT status, filled, reason FROM orders`)).toEqual([{ status: "cancelled", filled: 4n, reason: "edge; cancelled: decreased" }]);
     expect(s.engine.portfolio.cashUnits()).toBe(s.fake.exchange.balanceUnits(TEST_KEY_ID));

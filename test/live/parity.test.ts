@@ -20,7 +20,7 @@ import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { validateDataset } from "../../datasets/validate.ts";
 import { loopbackRouter, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
-import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
+import { chatRequests, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { startFakeVenue, waitFor, type FakeVenue } from "./fakeMarket.ts";
 
 let venue: FakeVenue | null = null;
@@ -85,12 +85,12 @@ describe("live → tape → replay", () => {
       expect((await validateDataset(join(dir, "tape"))).problems).toEqual([]);
       expect(manifest.recording!.coverage).toBe(1);
 
-      const callsBefore = model.requests.length;
+      const callsBefore = chatRequests(model);
       expect(callsBefore).toBeGreaterThan(0);
       const replay = await runReplay({ config, datasetDir: join(dir, "tape"), db });
       expect(replay.status).toBe("completed");
       // Every model request of the replay was answered from the session's cache.
-      expect(model.requests.length).toBe(callsBefore);
+      expect(chatRequests(model)).toBe(callsBefore);
       const [calls] = await q(`SELECT count(*)::DOUBLE AS n, count(*) FILTER (WHERE cache = 'miss')::DOUBLE AS misses FROM llm_calls WHERE run_id = $1`, [replay.runId]);
       expect(calls!["misses"]).toBe(0);
 

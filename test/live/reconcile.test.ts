@@ -63,7 +63,7 @@ describe("reconciliation", () => {
     expect(s.engine.portfolio.position(OTHER)).toBeUndefined();
     const fixed = await run(s, "fix");
     expect(fixed.discrepancies).toMatchObject([{ class: "position_missing_locally", fixed: true }]);
-    expect(s.engine.portfolio.position(OTHER)).toEqual({ ticker: OTHER, yes: 7, no: 0, costUnits: 21_000 });
+    expect(s.engine.portfolio.position(OTHER)).toEqual({ ticker: OTHER, yes: 7, no: 0, costUnits: 21_000, markUnits: null });
     expect((await run(s, "fix")).discrepancies).toEqual([]);
     expect(await rowsOf(s)).toEqual([
       { mode: "report", class: "position_missing_locally", ticker: OTHER, local_value: "none", exchange_value: "7 yes", fixed: false },
@@ -81,7 +81,7 @@ describe("reconciliation", () => {
     expect(r.discrepancies).toMatchObject([{ class: "quantity_mismatch", ticker: TICKER, local: "5 yes", exchange: "2 no", fixed: false }]);
     expect(r.halted).toBe(true);
     await run(s, "fix");
-    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 0, no: 2, costUnits: 12_000 });
+    expect(s.engine.portfolio.position(TICKER)).toEqual({ ticker: TICKER, yes: 0, no: 2, costUnits: 12_000, markUnits: null });
   });
 
   it("position closed on the exchange: we still hold it locally", async () => {
