@@ -54,6 +54,9 @@ function placedColumns(): PlacedColumn[] {
 }
 
 const IDENTITY_COLUMNS = ["Run", "Setup", "Dataset", "Model", "Execution"] as const;
+/** Identity columns behind the toggle: the fill model and marking (harness/REALISM.md) matter when they differ, and the legend says so. */
+const EXTRA_IDENTITY = new Set<string>(["Execution"]);
+const COMPACT_IDENTITY = IDENTITY_COLUMNS.filter((h) => !EXTRA_IDENTITY.has(h)).length;
 
 export function leaderboardTable(rows: readonly LeaderboardRow[]): string {
   const cols = placedColumns();
@@ -64,10 +67,10 @@ export function leaderboardTable(rows: readonly LeaderboardRow[]): string {
     g.all++;
     if (col.compact) g.compact++;
   }
-  const groupRow = `<tr class="groups"><th colspan="${IDENTITY_COLUMNS.length}" data-all="${IDENTITY_COLUMNS.length}" data-compact="${IDENTITY_COLUMNS.length}"></th>${groups
+  const groupRow = `<tr class="groups"><th colspan="${COMPACT_IDENTITY}" data-all="${IDENTITY_COLUMNS.length}" data-compact="${COMPACT_IDENTITY}"></th>${groups
     .map((g) => `<th class="group${g.compact === 0 ? " extra" : ""}" colspan="${g.compact || g.all}" data-all="${g.all}" data-compact="${g.compact}">${escapeHtml(g.title)}</th>`)
     .join("")}</tr>`;
-  const headRow = `<tr class="columns">${IDENTITY_COLUMNS.map((h, i) => `<th class="sortable" data-col="${i}" data-type="text">${h}</th>`).join("")}${cols
+  const headRow = `<tr class="columns">${IDENTITY_COLUMNS.map((h, i) => `<th class="sortable${EXTRA_IDENTITY.has(h) ? " extra" : ""}" data-col="${i}" data-type="text">${h}</th>`).join("")}${cols
     .map((c, i) => `<th class="sortable${c.compact ? "" : " extra"}" data-col="${IDENTITY_COLUMNS.length + i}" data-type="num" data-key="${c.key}">${escapeHtml(c.heading)}</th>`)
     .join("")}</tr>`;
   const body = rows.map((r) => {
@@ -81,7 +84,10 @@ export function leaderboardTable(rows: readonly LeaderboardRow[]): string {
       return `<td class="${cls}" data-metric="${c.key}" data-sort="${sortValue(r.values[c.key])}">${formatMetric(r.values[c.key], m.format)}</td>`;
     });
     // The label column shows what sets the run apart (the legend); the full label is its tooltip.
-    const ident = [r.run_id, r.legend, r.dataset || "–", r.model, r.execution ?? "–"].map((t, i) => `<td${i === 1 ? ` class="label" title="${escapeHtml(r.label)}"` : ""} data-sort="${escapeHtml(t)}">${escapeHtml(t)}</td>`);
+    const ident = [r.run_id, r.legend, r.dataset || "–", r.model, r.execution ?? "–"].map((t, i) => {
+      const cls = i === 1 ? ` class="label" title="${escapeHtml(r.label)}"` : EXTRA_IDENTITY.has(IDENTITY_COLUMNS[i] ?? "") ? ` class="extra"` : "";
+      return `<td${cls} data-sort="${escapeHtml(t)}">${escapeHtml(t)}</td>`;
+    });
     return `<tr data-run="${escapeHtml(r.run_id)}" data-model="${escapeHtml(r.model)}">${ident.join("")}${cells.join("")}</tr>`;
   });
   const hidden = cols.filter((c) => !c.compact).length;

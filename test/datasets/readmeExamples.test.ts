@@ -30,11 +30,13 @@ describe("README examples", () => {
     for (const args of examples) {
       args.forEach((arg, i) => {
         const previous = args[i - 1];
-        if (previous === "-o" || previous === "--out") {
+        // Folders an example writes: -o/--out, and a worker's --results (its shards).
+        if (previous === "-o" || previous === "--out" || previous === "--results") {
           made.add(arg);
           return;
         }
-        if (i === 0 || !arg.includes("/") || arg.startsWith("-") || /[<|=]/.test(arg)) return;
+        // URLs (a Redis queue) are not paths.
+        if (i === 0 || !arg.includes("/") || arg.startsWith("-") || /[<|=]/.test(arg) || arg.includes("://")) return;
         expect(arg.startsWith(".."), `${args.join(" ")}: ${arg} is outside the repository`).toBe(false);
         expect(existsSync(join(ROOT, arg)) || made.has(arg), `${args.join(" ")}: ${arg} does not exist in the repository`).toBe(true);
       });

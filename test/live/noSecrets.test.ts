@@ -4,9 +4,9 @@
  * switch, a promotion check, failures of every kind) neither the results DB
  * file, nor any log line, nor any error the client threw (as a string, JSON
  * or inspected) contains the key id, a line of the private key, or a
- * Kalshi signature header.
+ * Kalshi signature header; nor does the report rendered from that DB.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -15,6 +15,15 @@ import { KalshiCredentials } from "../../harness/live/kalshi/credentials.ts";
 import { authorizeLive } from "../../harness/live/promotionGates.ts";
 import { reconcile, ReconciliationLog } from "../../harness/live/reconcile.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
+import { buildReport } from "../../reports/buildReport.ts";
+
+/** Every file under a folder, as text (latin1 keeps every byte). */
+function folderText(dir: string): string {
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .map((path) => (statSync(path).isDirectory() ? folderText(path) : readFileSync(path).toString("latin1")))
+    .join("");
+}
 import { testKeyPair, TEST_KEY_ID } from "./fakeKalshiHelpers.ts";
 import { buy, liveStack, OTHER, TICKER } from "./liveStack.ts";
 
@@ -52,6 +61,11 @@ describe("no secret leaves memory", () => {
     const pem = testKeyPair().privateKeyPem;
     const pemLines = pem.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
     const needles = [TEST_KEY_ID, ...pemLines, "KALSHI-ACCESS-SIGNATURE", "kalshi-access-signature", "PRIVATE KEY"];
+    // The report rendered from that DB (HTML, markdown, charts) carries none of it either.
+    const reportDir = join(tempDir(), "report");
+    await buildReport({ dbPath, outDir: reportDir });
+    const reportText = folderText(reportDir);
+    expect(reportText.length).toBeGreaterThan(10_000);
     const dbText = [dbPath, `${dbPath}.wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString("latin1")).join("");
     const printed = [...logs, ...errors.flatMap((e) => [String(e), JSON.stringify(e), inspect(e, { depth: 10 })])].join("\n");
     expect(errors.every((e) => e instanceof Error)).toBe(true);
@@ -59,6 +73,7 @@ describe("no secret leaves memory", () => {
     for (const n of needles) {
       expect(dbText.includes(n), `results DB contains ${n.slice(0, 12)}…`).toBe(false);
       expect(printed.includes(n), `a log line or error contains ${n.slice(0, 12)}…`).toBe(false);
+      expect(reportText.includes(n), `the report contains ${n.slice(0, 12)}…`).toBe(false);
     }
     // The rows that should be there are: this is not a test of an empty file.
     expect(dbText).toContain("position_missing_locally");
