@@ -14,6 +14,7 @@ import type { Row } from "./query.ts";
 import type { LeaderboardRow } from "./reportData.ts";
 import { vegaBundles } from "./vegaBundles.ts";
 import { abstentionsTable } from "./abstentions.ts";
+import { CHART_BOOT_SCRIPT } from "./chartBoot.ts";
 
 export function escapeHtml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
@@ -164,22 +165,6 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}td.label{max-width:240
 table.compact .extra{display:none}.toolbar{margin:4px 0}
 .scroll{overflow:auto;max-height:560px;border:1px solid #ddd}td.loss{color:#b2182b}td.gain{color:#1a7f37}.chart-error{color:#b00;font-family:monospace}section.chart{margin-bottom:18px}`;
 
-const BOOT = `(function(){
-  var charts = JSON.parse(document.getElementById("chart-list").textContent);
-  var done = 0, failed = 0;
-  function finish(){ if (done + failed === charts.length) document.body.setAttribute("data-charts-rendered", String(done)); }
-  charts.forEach(function(id){
-    var spec = JSON.parse(document.getElementById("spec-" + id).textContent);
-    spec.data = { values: JSON.parse(document.getElementById("data-" + id).textContent) };
-    vegaEmbed("#chart-" + id, spec, { renderer: "svg", actions: false }).then(function(){ done++; finish(); }, function(err){
-      failed++; console.error("chart " + id + " failed: " + err);
-      document.getElementById("chart-" + id).innerHTML = '<p class="chart-error">chart failed: ' + String(err).replace(/</g, "&lt;") + "</p>";
-      finish();
-    });
-  });
-  if (charts.length === 0) finish();
-})();`;
-
 export function reportHtml(input: HtmlInput): string {
   const chartSections = input.charts
     .map(
@@ -208,7 +193,7 @@ ${ablationTable(input.ablation)}
 ${input.ablation.length > 0 ? `<script type="application/json" id="data-ablation">${scriptJson(input.ablation)}</script>` : ""}
 ${chartSections}
 <script type="application/json" id="chart-list">${scriptJson(input.charts.map((c) => c.id))}</script>
-<script>${BOOT}</script>
+<script>${CHART_BOOT_SCRIPT}</script>
 </body></html>
 `;
 }

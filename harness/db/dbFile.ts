@@ -137,6 +137,22 @@ async function checkSize(db: Db, path: string, role: DbRole): Promise<void> {
   }
 }
 
+/** The opened file, once its size matches its header (closed and refused otherwise). */
+async function sizeChecked<T extends Db>(db: T, path: string, role: DbRole): Promise<T> {
+  try {
+    await checkSize(db, path, role);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Why an open failed, in one line: damaged, not DuckDB's, or DuckDB's own words. */
+function cannotOpen(path: string, role: DbRole, message: string): DbFileError {
+  return new DbFileError(explainOther(path, role, message) ?? `${path}: cannot open the ${hint(role, path).what} (${message})`);
+}
+
 /** Open for writing (creating it when absent), or fail with one line naming the holder, the damage or the mistake. */
 export async function openDbFile(path: string, role: DbRole): Promise<Db> {
   if (path === ":memory:") return openDb(path);
@@ -147,17 +163,9 @@ export async function openDbFile(path: string, role: DbRole): Promise<Db> {
     const message = (error as Error).message;
     const lock = LOCK.exec(message);
     if (lock) throw new DbFileError(await busyMessage(path, role, Number(lock[2]), lock[1] ?? "another process", false));
-    const other = explainOther(path, role, message);
-    if (other) throw new DbFileError(other);
-    throw new DbFileError(`${path}: cannot open the ${hint(role, path).what} (${message})`);
+    throw cannotOpen(path, role, message);
   }
-  try {
-    await checkSize(db, path, role);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+  return sizeChecked(db, path, role);
 }
 
 export interface ReadableDb extends Db {
@@ -182,7 +190,6 @@ export async function openDbForReading(path: string, role: DbRole, notice: (line
       let snapshot: Db & { takenAt: number };
       try {
         snapshot = await openSnapshot(path);
-        await checkSize(snapshot, path, role).catch(() => {}); // the live file is being written: its size may lag its header
       } catch (copyError) {
         throw new DbFileError(`${await busyMessage(path, role, pid, lock[1] ?? "another process", true)}; a snapshot copy could not be read either (${(copyError as Error).message.slice(0, 160)})`);
       }
@@ -190,15 +197,7 @@ export async function openDbForReading(path: string, role: DbRole, notice: (line
       notice(`tapedeck: ${path} is being written by process ${pid}${command ? ` (${command})` : ""}; reading a snapshot copy taken at ${new Date(snapshot.takenAt).toISOString()}`);
       return { ...snapshot, snapshot: { pid, takenAt: snapshot.takenAt } };
     }
-    const other = explainOther(path, role, message);
-    if (other) throw new DbFileError(other);
-    throw new DbFileError(`${path}: cannot open the ${hint(role, path).what} (${message})`);
+    throw cannotOpen(path, role, message);
   }
-  try {
-    await checkSize(db, path, role);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+  return sizeChecked(db, path, role);
 }

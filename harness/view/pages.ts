@@ -10,6 +10,7 @@ import type { Comparison } from "../../reports/compareRuns.ts";
 import { unitsToDollars } from "../money/money.ts";
 import type { RunListEntry, RunFilter } from "../store/runCatalog.ts";
 import type { AbstentionCount, FunnelStep, MarketTimeline, TimelineForecast } from "../store/runDetail.ts";
+import { CHART_BOOT_SCRIPT } from "../../reports/chartBoot.ts";
 
 const e = escapeHtml;
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z").replace("T", " ");
@@ -27,26 +28,11 @@ pre{background:#f7f7f7;border:1px solid #ddd;padding:8px;white-space:pre-wrap;ma
 .grid{display:flex;flex-wrap:wrap;gap:18px}.crumbs{color:#555;margin-bottom:6px}.crumbs a{color:#1f3a5f}
 .chart-error{color:#b00;font-family:monospace}`;
 
-const BOOT = `(function(){
-  var el = document.getElementById("chart-list"); if (!el) { document.body.setAttribute("data-charts-rendered", "0"); return; }
-  var charts = JSON.parse(el.textContent), done = 0, failed = 0;
-  function finish(){ if (done + failed === charts.length) document.body.setAttribute("data-charts-rendered", String(done)); }
-  charts.forEach(function(id){
-    var spec = JSON.parse(document.getElementById("spec-" + id).textContent);
-    spec.data = { values: JSON.parse(document.getElementById("data-" + id).textContent) };
-    vegaEmbed("#chart-" + id, spec, { renderer: "svg", actions: false }).then(function(){ done++; finish(); }, function(err){
-      failed++; console.error("chart " + id + " failed: " + err);
-      document.getElementById("chart-" + id).innerHTML = '<p class="chart-error">chart failed</p>'; finish();
-    });
-  });
-  if (charts.length === 0) finish();
-})();`;
-
 export function layout(title: string, body: string, options: { charts?: boolean } = {}): string {
   const scripts = options.charts ? `<script src="/assets/vega.js"></script><script src="/assets/vega-lite.js"></script><script src="/assets/vega-embed.js"></script>` : "";
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(title)} · tapedeck view</title><link rel="icon" href="data:,"><style>${STYLE}</style>${scripts}</head>
 <body><header><a href="/"><b>tapedeck view</b></a><a href="/">Runs</a><a href="/compare">Compare</a></header><main>${body}</main>
-${options.charts ? `<script>${BOOT}</script>` : `<script>document.body.setAttribute("data-charts-rendered","0")</script>`}</body></html>`;
+${options.charts ? `<script>${CHART_BOOT_SCRIPT}</script>` : `<script>document.body.setAttribute("data-charts-rendered","0")</script>`}</body></html>`;
 }
 
 export function runsPage(runs: readonly RunListEntry[], filter: RunFilter & { q?: string }, choices: { datasets: string[]; configs: string[] }, dbPath: string): string {
