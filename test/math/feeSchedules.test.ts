@@ -5,6 +5,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FeeTimeline, loadFeeChanges, parseFeeChanges } from "../../harness/broker/feeChanges.ts";
+import { ReplaySource } from "../../harness/events/replaySource.ts";
+import { market, writeTinyDataset } from "../fixtures/tinyDataset.ts";
 import { DEFAULT_FEE_SCHEDULE, fillFee, orderFee, type FeeSchedule } from "../../harness/broker/fees.ts";
 
 const s = (o: Partial<FeeSchedule>): FeeSchedule => ({ ...DEFAULT_FEE_SCHEDULE, ...o });
@@ -79,6 +81,25 @@ describe("fee schedules over time", () => {
       ["KXA", t("2025-11-10T00:00:00Z"), "quadratic_with_maker_fees", 2],
       ["KXA", t("2025-11-05T00:00:00Z"), "quadratic", 0.5],
     ]);
+  });
+
+  it("the dataset hash covers fee_changes.json: a resume or comparison sees a changed schedule", async () => {
+    const dir = await writeTinyDataset(join(mkdtempSync(join(tmpdir(), "tapedeck-fees-")), "ds"), { markets: [market("KXA-1", { result: "yes" })] });
+    const hashOf = async () => {
+      const source = await ReplaySource.open(dir);
+      try {
+        return (await source.describe()).hash;
+      } finally {
+        await source.close();
+      }
+    };
+    const without = await hashOf();
+    writeFileSync(join(dir, "fee_changes.json"), JSON.stringify(doc.series_fee_change_arr));
+    const withChanges = await hashOf();
+    writeFileSync(join(dir, "fee_changes.json"), JSON.stringify(doc.series_fee_change_arr.slice(0, 1)));
+    const withOne = await hashOf();
+    expect(new Set([without, withChanges, withOne]).size).toBe(3);
+    expect(await hashOf()).toBe(withOne);
   });
 
   it("refuses a bad entry naming the file, the entry and the field", () => {
