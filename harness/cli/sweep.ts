@@ -46,7 +46,7 @@ async function queuedSweep(args: SweepArgs, url: string, sweepId: string, plan: 
       sweepId,
       ...(plan ? { plan } : {}),
       detach: args.detach,
-      bars: !args.json && process.stderr.isTTY,
+      bars: args.progress && !args.json && process.stderr.isTTY,
       quiet: args.json,
       ...(hooks ? { mergeHooks: hooks } : {}),
     });
@@ -136,9 +136,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     });
     if (args.sweepUsd !== undefined && (args.queue === undefined || !(args.sweepUsd > 0))) throw new CliError("sweep: --sweep-usd needs --queue and a positive amount (in-process sweeps share one router budget: budget.runUsd)", 2);
     if (args.queue !== undefined) {
-      const sweepId = args.sweepId ?? sweepIdFor(plan, described.hash);
+      const sweepId = args.sweepId ?? sweepIdFor(plan, described.hash, args.cache);
       if (!SWEEP_ID.test(sweepId)) throw new CliError(`sweep: --sweep-id ${sweepId}: letters, digits, '_', '.', '-' only (up to 64)`, 2);
-      return queuedSweep(args, args.queue, sweepId, { variants: plan, datasetDir: resolve(dataset), eventsPerRun: described.events ?? null, checkpointEvery: args.checkpointEvery, ...(args.sweepUsd !== undefined ? { sweepUsd: args.sweepUsd } : {}) });
+      return queuedSweep(args, args.queue, sweepId, { variants: plan, datasetDir: resolve(dataset), eventsPerRun: described.events ?? null, checkpointEvery: args.checkpointEvery, cacheMode: args.cache, ...(args.sweepUsd !== undefined ? { sweepUsd: args.sweepUsd } : {}) });
     }
     const db = await DuckDbStore.open(args.db);
     const bar = args.progress && !args.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `sweep [{bar}] {percentage}% | {value}/{total} events over ${plan.length} variants | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;

@@ -8,6 +8,7 @@
  */
 import { FlowProducer, Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
+import type { CacheMode } from "../cache/cacheMode.ts";
 import { groupByForecasts, type Variant } from "../replay/sweepPlan.ts";
 import { connectionFor, SWEEP_QUEUE } from "./redisConnection.ts";
 import { fanoutJobId, replayJobId, type FanoutJobData, type ReplayJobData } from "./sweepJobs.ts";
@@ -26,6 +27,8 @@ export interface EnqueueOptions {
   checkpointEvery: number;
   /** A sweep-wide cap on real money, dollars (sweepBudget.ts). */
   sweepUsd?: number;
+  /** `--cache`: how the leaders use the response cache (default on). */
+  cacheMode?: CacheMode;
 }
 
 export interface Enqueued {
@@ -48,6 +51,7 @@ export async function enqueueSweep(options: EnqueueOptions): Promise<Enqueued> {
     checkpointEvery: options.checkpointEvery,
     exportForecasts,
     sweepNusd: options.sweepUsd !== undefined ? Math.round(options.sweepUsd * 1e9) : null,
+    cacheMode: options.cacheMode ?? "on",
   });
   const ids = new Map<string, Variant>();
   for (const v of options.variants) {

@@ -6,6 +6,7 @@
  */
 import cliProgress from "cli-progress";
 import type { Db } from "../db/duckdb.ts";
+import type { CacheMode } from "../cache/cacheMode.ts";
 import type { MetricRow } from "../store/resultsStore.ts";
 import type { Variant } from "../replay/sweepPlan.ts";
 import { coordinateSweep, type CoordinatedSweep, type SweepProgress } from "./coordinator.ts";
@@ -17,7 +18,7 @@ export interface QueuedSweepOptions {
   url: string;
   db: Db;
   /** A new sweep to enqueue; absent when attaching to `sweepId`. */
-  plan?: { variants: readonly Variant[]; datasetDir: string; eventsPerRun: number | null; checkpointEvery: number; sweepUsd?: number };
+  plan?: { variants: readonly Variant[]; datasetDir: string; eventsPerRun: number | null; checkpointEvery: number; sweepUsd?: number; cacheMode?: CacheMode };
   sweepId: string;
   /** Enqueue and return without waiting (attach later). */
   detach?: boolean;

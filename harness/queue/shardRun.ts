@@ -73,7 +73,7 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
     if (prior?.status === "completed") {
       outcome = { runId: prior.run_id, digest: prior.digest, status: "completed", events: prior.events, wallMs: prior.wall_ms };
     } else {
-      const { cache, redisUrl } = workerCache(config, job.sweepId, input.queueUrl);
+      const { cache, redisUrl, mode } = workerCache(config, job.sweepId, input.queueUrl, process.env, job.cacheMode);
       const label = `${job.sweepId}:${job.label || "base"}`;
       const progress = (p: { events: number; totalEvents: number | null }) => onProgress(p.events, p.totalEvents);
       if (job.role === "variant") {
@@ -96,6 +96,7 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
             ...(prior ? { resumeRunId: prior.run_id } : {}),
             checkpointEvery: job.checkpointEvery,
             cache,
+            cacheMode: mode,
             env: { ...process.env, TAPEDECK_REDIS_URL: redisUrl },
             onProgress: progress,
             ...(budget ? { spendGuard: budget } : {}),

@@ -17,10 +17,15 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { canonicalJson, configHash, type RunConfig } from "../../strategies/runConfig.ts";
 import type { Variant } from "../replay/sweepPlan.ts";
+import { CACHE_MODES, type CacheMode } from "../cache/cacheMode.ts";
 
-/** A sweep id: "sw-" and 12 hex digits of the plan's config hashes and the dataset's hash. */
-export function sweepIdFor(variants: readonly Variant[], datasetHash: string): string {
-  const plan = canonicalJson({ dataset: datasetHash, configs: variants.map((v) => configHash(v.config)) });
+/**
+ * A sweep id: "sw-" and 12 hex digits of the plan's config hashes and the dataset's hash, and the
+ * `--cache` mode unless "on" (so `--cache refresh` after a sweep on a broken endpoint is a new sweep,
+ * not a resubmission that finds every run finished; ids of "on" sweeps are as they always were).
+ */
+export function sweepIdFor(variants: readonly Variant[], datasetHash: string, cacheMode: CacheMode = "on"): string {
+  const plan = canonicalJson({ dataset: datasetHash, configs: variants.map((v) => configHash(v.config)), ...(cacheMode !== "on" ? { cacheMode } : {}) });
   return `sw-${createHash("sha256").update(plan).digest("hex").slice(0, 12)}`;
 }
 
@@ -58,6 +63,8 @@ export const replayJobData = z.object({
   leader: leaderForecasts.optional(),
   /** The sweep-wide cap on real money, nano-dollars (sweepBudget.ts), or null. */
   sweepNusd: z.number().int().positive().nullable().default(null),
+  /** `sweep --cache` (harness/cache/cacheMode.ts), applied by the worker as the in-process sweep applies it (workerCache.ts). */
+  cacheMode: z.enum(CACHE_MODES).default("on"),
 });
 export type ReplayJobData = z.infer<typeof replayJobData>;
 
