@@ -86,7 +86,10 @@ export async function listRuns(c: DuckDBConnection, filter: RunFilter = {}): Pro
             FROM forecasts f LEFT JOIN outcomes o ON o.run_id = f.run_id AND o.ticker = f.ticker
            WHERE f.run_id IN (SELECT run_id FROM sel) GROUP BY f.run_id),
     t AS (SELECT run_id, count(*)::DOUBLE AS trades FROM fills WHERE run_id IN (SELECT run_id FROM sel) GROUP BY run_id),
-    p AS (SELECT run_id, sum(pnl_units)::DOUBLE AS pnl_units FROM settlements WHERE run_id IN (SELECT run_id FROM sel) GROUP BY run_id),
+    -- Realized (settled) and unrealized (open at the end, marked to bid) P&L, as the report's pnl_usd (runMetrics.ts).
+    p AS (SELECT run_id, sum(pnl_units)::DOUBLE AS pnl_units
+            FROM (SELECT run_id, pnl_units FROM settlements UNION ALL SELECT run_id, pnl_units FROM open_positions)
+           WHERE run_id IN (SELECT run_id FROM sel) GROUP BY run_id),
     a AS (SELECT run_id, sum(cost_nusd)::DOUBLE AS ai_nusd, count(*)::DOUBLE AS llm_calls, count(*) FILTER (WHERE cache <> 'miss')::DOUBLE AS cache_hits
             FROM llm_calls WHERE run_id IN (SELECT run_id FROM sel) GROUP BY run_id),
     g AS (SELECT run_id, string_agg(DISTINCT tag, ',' ORDER BY tag) AS tags FROM run_tags WHERE run_id IN (SELECT run_id FROM sel) GROUP BY run_id)

@@ -271,7 +271,7 @@ export async function marketTimeline(c: DuckDBConnection, runId: string, ticker:
   };
 }
 
-/** Markets the run touched, with forecast, abstention and trade counts (the viewer's market list). */
+/** Markets the run touched, with forecast, abstention and trade counts and P&L (settled, or open at the end at its mark) (the viewer's market list). */
 export async function runMarkets(c: DuckDBConnection, runId: string): Promise<Array<{ ticker: string; forecasts: number; abstained: number; fills: number; pnlUnits: number | null; result: string | null }>> {
   const rows = await readRows(
     c,
@@ -279,7 +279,9 @@ export async function runMarkets(c: DuckDBConnection, runId: string): Promise<Ar
     z.object({ ticker: z.string(), forecasts: num, abstained: num, fills: num, pnl_units: numOrNull, result: strOrNull }),
     `WITH f AS (SELECT ticker, count(*)::DOUBLE AS forecasts, count(*) FILTER (WHERE abstained)::DOUBLE AS abstained FROM forecasts WHERE run_id = $1 GROUP BY ticker),
           x AS (SELECT ticker, count(*)::DOUBLE AS fills FROM fills WHERE run_id = $1 GROUP BY ticker),
-          s AS (SELECT ticker, sum(pnl_units)::DOUBLE AS pnl_units FROM settlements WHERE run_id = $1 GROUP BY ticker),
+          s AS (SELECT ticker, sum(pnl_units)::DOUBLE AS pnl_units
+                  FROM (SELECT ticker, pnl_units FROM settlements WHERE run_id = $1 UNION ALL SELECT ticker, pnl_units FROM open_positions WHERE run_id = $1)
+                 GROUP BY ticker),
           o AS (SELECT ticker, any_value(result) AS result FROM outcomes WHERE run_id = $1 GROUP BY ticker)
      SELECT f.ticker, f.forecasts, f.abstained, coalesce(x.fills, 0) AS fills, s.pnl_units, o.result
        FROM f LEFT JOIN x USING (ticker) LEFT JOIN s USING (ticker) LEFT JOIN o USING (ticker) ORDER BY f.ticker`,

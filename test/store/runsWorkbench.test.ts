@@ -14,7 +14,7 @@ import { DuckDbCallLog } from "../../harness/router/callLog.ts";
 import { readTranscripts, capUtf8 } from "../../harness/store/callTranscripts.ts";
 import { exportRun } from "../../harness/store/exportRun.ts";
 import { countRunRows, listRuns, parseSince, removeRun, runTables, tagRun } from "../../harness/store/runCatalog.ts";
-import { abstentionsByReason, decisionFunnel, marketTimeline } from "../../harness/store/runDetail.ts";
+import { abstentionsByReason, decisionFunnel, marketTimeline, runMarkets } from "../../harness/store/runDetail.ts";
 import { resolveRunId, resolveRunIds } from "../../harness/store/runIds.ts";
 import { applySchema } from "../../harness/store/schema.ts";
 import { selectRuns } from "../../reports/selectRuns.ts";
@@ -76,6 +76,24 @@ describe("runs list, tag, rm", () => {
     expect(parseSince("2d", Date.UTC(2025, 10, 9))).toBe(Date.UTC(2025, 10, 7));
     expect(parseSince("2025-11-07")).toBe(Date.UTC(2025, 10, 7));
     expect(() => parseSince("yesterday")).toThrow(/--since/);
+  });
+
+  it("P&L counts positions still open at the end at their mark, as the report's pnl_usd does", async () => {
+    const c = db.connection;
+    const runId = runIds[0]!;
+    const pnlOf = async () => (await listRuns(c, { runId }))[0]!.pnlUsd;
+    const marketPnl = async () => (await runMarkets(c, runId)).find((m) => m.ticker === "OPEN-AT-END")?.pnlUnits ?? null;
+    const before = await pnlOf();
+    // 3 YES bought for $1.50 (fees in), marked at $0.2655: -$1.2345 unrealized.
+    await c.run(`INSERT INTO open_positions VALUES ($1, 1762500000000, 'OPEN-AT-END', 3, 0, 15000, 2655, -12345, 999999)`, [runId]);
+    await c.run(`INSERT INTO forecasts (run_id, seq, ts, ticker, model, abstained) VALUES ($1, 999999, 1762400000000, 'OPEN-AT-END', 'm', false)`, [runId]);
+    try {
+      expect(await pnlOf()).toBeCloseTo(before - 1.2345, 9);
+      expect(await marketPnl()).toBe(-12345);
+    } finally {
+      await c.run(`DELETE FROM open_positions WHERE run_id = $1 AND ticker = 'OPEN-AT-END'`, [runId]);
+      await c.run(`DELETE FROM forecasts WHERE run_id = $1 AND ticker = 'OPEN-AT-END'`, [runId]);
+    }
   });
 
   it("tags a run once, and filters by tag", async () => {
