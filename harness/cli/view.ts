@@ -1,6 +1,6 @@
 /** `tapedeck view`: the local, read-only web viewer over the results DB (harness/view/). */
 import type { CommandModule } from "yargs";
-import { startViewServer } from "../view/viewServer.ts";
+import { isLoopbackHost, startViewServer } from "../view/viewServer.ts";
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { openResults } from "./runs.ts";
@@ -10,8 +10,6 @@ interface ViewArgs {
   host: string;
   port: number;
 }
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export const viewCommand: CommandModule<object, ViewArgs> = {
   command: "view",
@@ -24,7 +22,7 @@ export const viewCommand: CommandModule<object, ViewArgs> = {
       .example("$0 view", "then open the printed URL") as never,
   handler: async (args) => {
     (await openResults(args.db)).close(); // a clear error when there is no DB, before binding anything
-    if (!LOOPBACK.has(args.host)) process.stderr.write(`warning: binding ${args.host}, not loopback: anyone who can reach it can read the results DB\n`);
+    if (!isLoopbackHost(args.host)) process.stderr.write(`warning: binding ${args.host}, not loopback: anyone who can reach it can read the results DB\n`);
     let server;
     try {
       server = await startViewServer({ dbPath: args.db, host: args.host, port: args.port });

@@ -11,6 +11,9 @@
  * cannot reach beyond the loopback server even by mistake.
  * One DuckDB connection runs one statement at a time, so requests are
  * answered one after another (a page is a few ms of SQL).
+ * Bound to loopback, it answers only requests whose Host is a loopback name:
+ * a web page elsewhere cannot read it through DNS rebinding (its requests
+ * carry its own host name).
  */
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -37,6 +40,26 @@ export interface ViewServerOptions {
   port?: number;
 }
 
+/** Host names a loopback-bound viewer answers to. */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase());
+}
+
+/** The host name of a Host header, without its port ("[::1]:8737" → "[::1]"). */
+function hostName(header: string): string {
+  const h = header.trim();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  const colon = h.lastIndexOf(":");
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+export interface ViewAppOptions {
+  /** Answer only requests whose Host header names a loopback host (a loopback-bound server: no DNS rebinding). */
+  loopbackOnly?: boolean;
+}
+
 export interface ViewServer {
   url: string;
   close(): Promise<void>;
@@ -45,7 +68,7 @@ export interface ViewServer {
 class NotFound extends Error {}
 
 /** The hono app over an open (read-only) DB; exported for tests that call app.request() without a socket. */
-export function viewApp(db: Db, dbPath: string): Hono {
+export function viewApp(db: Db, dbPath: string, options: ViewAppOptions = {}): Hono {
   const c = db.connection;
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -63,6 +86,15 @@ export function viewApp(db: Db, dbPath: string): Hono {
   };
 
   const app = new Hono();
+  if (options.loopbackOnly) {
+    app.use("*", async (ctx, next) => {
+      const host = ctx.req.header("host");
+      if (host !== undefined && !isLoopbackHost(hostName(host))) {
+        return ctx.text(`Host ${host} is not this loopback viewer's; open it at 127.0.0.1 or localhost`, 403);
+      }
+      await next();
+    });
+  }
   app.use("*", async (ctx, next) => {
     await next();
     ctx.header("Content-Security-Policy", CSP);
@@ -183,8 +215,8 @@ function escape(text: string): string {
 
 export async function startViewServer(options: ViewServerOptions): Promise<ViewServer> {
   const db = await openDb(options.dbPath, { readOnly: true });
-  const app = viewApp(db, options.dbPath);
   const host = options.host ?? "127.0.0.1";
+  const app = viewApp(db, options.dbPath, { loopbackOnly: isLoopbackHost(host) });
   let server: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, (info) => resolve(info));
