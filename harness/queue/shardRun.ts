@@ -78,6 +78,8 @@ export async function runShard(input: ShardRunInput, onProgress: (events: number
       const progress = (p: { events: number; totalEvents: number | null }) => onProgress(p.events, p.totalEvents);
       if (job.role === "variant") {
         if (!job.leader) throw new Error(`job ${job.sweepId} variant ${job.index}: no leader forecasts given`);
+        // An attempt that failed before its run row was written left the borrowed forecasts here: borrow them once.
+        await db.connection.run(`DELETE FROM forecasts WHERE run_id = $1`, [job.leader.runId]);
         await db.connection.run(`INSERT INTO forecasts SELECT * FROM read_parquet(${sqlString(job.leader.forecastsParquet)})`);
         outcome = await runReplay({ config, datasetDir: job.datasetDir, db, kind: "sweep", label, parentRunId: job.leader.runId, redecideFrom: job.leader.runId, onProgress: progress });
         // The leader's forecasts were only borrowed: they reach the results DB with the leader's shard.
