@@ -105,7 +105,9 @@ export class RedisCache implements CacheBackend {
     return {
       release: async () => {
         clearInterval(renew);
-        await this.redis.eval(RELEASE_LUA, 1, lock, token);
+        // Best effort: a release lost to a connection blip must not turn an answer already paid for into an
+        // error; the unrenewed claim expires within CLAIM_TTL_MS and the waiters then take it.
+        await this.redis.eval(RELEASE_LUA, 1, lock, token).catch(() => undefined);
       },
     };
   }
