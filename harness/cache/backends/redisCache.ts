@@ -28,6 +28,11 @@ export const CLAIM_TTL_MS = 2_000;
 const RELEASE_LUA = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 const RENEW_LUA = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) else return 0 end`;
 
+/** A literal for a SCAN MATCH pattern: a prefix with * ? [ ] or \ must not match other caches' keys. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
 export class RedisCache implements CacheBackend {
   readonly kind = "redis" as const;
 
@@ -121,7 +126,7 @@ export class RedisCache implements CacheBackend {
     const n = await this.count();
     let cursor = "0";
     do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}*`, "COUNT", 500);
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${globEscape(this.prefix)}*`, "COUNT", 500);
       cursor = next;
       if (keys.length > 0) await this.redis.del(...keys);
     } while (cursor !== "0");
