@@ -4,10 +4,11 @@
  * `team*:` as a pattern and delete the cache of `teamB:` too).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CacheEntry } from "../../harness/cache/cache.ts";
 import { RedisCache } from "../../harness/cache/backends/redisCache.ts";
 import { T0, redisForTests, type RedisHandle } from "./helpers.ts";
 
-const entry = (key: string) => ({
+const entry = (key: string): CacheEntry => ({
   key,
   task: "forecast",
   scope: "s",
@@ -15,7 +16,7 @@ const entry = (key: string) => ({
   embedding: null,
   outcome: {
     answer: { probability: 0.4, confidence: 0.5, rationale: "r" },
-    result: { text: "{}", usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0 }, latencyMs: 1, ttftMs: 1, finishReason: "stop" as const },
+    result: { text: "{}", usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0 }, latencyMs: 1, ttftMs: 1, finishReason: "stop" },
     provider: "p",
     model: "m",
     tier: "cheap",
