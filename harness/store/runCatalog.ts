@@ -182,7 +182,7 @@ export async function removeRun(c: DuckDBConnection, runId: string): Promise<Rec
     for (const table of await runTables(c)) await c.run(`DELETE FROM "${table}" WHERE run_id = $1`, [runId]);
     await c.run("COMMIT");
   } catch (error) {
-    await c.run("ROLLBACK");
+    await c.run("ROLLBACK").catch(() => undefined); // the delete's own error is the one to report
     throw error;
   }
   return counts;

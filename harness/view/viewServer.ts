@@ -20,6 +20,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { z } from "zod";
 import { chartsFor } from "../../reports/buildReport.ts";
+import { escapeHtml as escape } from "../../reports/html.ts";
 import { CompareError, compareRuns, type Comparison } from "../../reports/compareRuns.ts";
 import { loadReportData } from "../../reports/reportData.ts";
 import { selectRuns } from "../../reports/selectRuns.ts";
@@ -207,10 +208,6 @@ export function viewApp(db: Db, dbPath: string, options: ViewAppOptions = {}): H
 
   app.notFound((ctx) => ctx.html(layout("Not found", `<p class="bad" id="not-found">No page at ${escape(ctx.req.path)}.</p>`), 404));
   return app;
-}
-
-function escape(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 export async function startViewServer(options: ViewServerOptions): Promise<ViewServer> {
