@@ -35,6 +35,8 @@ export interface Enqueued {
   manifest: SweepManifest;
   /** Replay jobs (leaders and groups) added now; 0 when the sweep was all there already. */
   added: number;
+  /** Jobs of the sweep that had failed (attempts exhausted) and were put back to run again. */
+  retried: number;
 }
 
 export async function enqueueSweep(options: EnqueueOptions): Promise<Enqueued> {
@@ -85,6 +87,7 @@ export async function enqueueSweep(options: EnqueueOptions): Promise<Enqueued> {
   const queue = new Queue(SWEEP_QUEUE, { connection });
   const flows = new FlowProducer({ connection });
   let added = 0;
+  let retried = 0;
   try {
     for (const group of groups) {
       const leader = group[0]!;
@@ -113,9 +116,22 @@ export async function enqueueSweep(options: EnqueueOptions): Promise<Enqueued> {
       });
       added += 1;
     }
+    // Failed jobs are kept (removeOnFail: false), so an id that is there may name a job that gave up: resubmitting
+    // after fixing its cause (an outage, a missing key) runs it again from its shard. Leaders first: a fan-out job
+    // waits for its leader, and a variant's job exists only once its fan-out ran.
+    for (const group of groups) {
+      const ids = [replayJobId(sweepId, group[0]!.config), ...(group.length > 1 ? [fanoutJobId(sweepId, group[0]!.config)] : []), ...group.slice(1).map((v) => replayJobId(sweepId, v.config))];
+      for (const id of ids) {
+        const job = await queue.getJob(id);
+        if (job && (await job.getState()) === "failed") {
+          await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+          retried += 1;
+        }
+      }
+    }
   } finally {
     await flows.close();
     await queue.close();
   }
-  return { manifest, added };
+  return { manifest, added, retried };
 }

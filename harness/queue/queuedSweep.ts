@@ -37,14 +37,15 @@ export interface QueuedSweepResult {
 
 export async function runQueuedSweep(options: QueuedSweepOptions): Promise<QueuedSweepResult> {
   let added = 0;
+  let retried = 0;
   if (options.plan) {
     const redis = await openRedis(options.url);
     try {
-      ({ added } = await enqueueSweep({ url: options.url, redis, sweepId: options.sweepId, ...options.plan }));
+      ({ added, retried } = await enqueueSweep({ url: options.url, redis, sweepId: options.sweepId, ...options.plan }));
     } finally {
       await redis.quit();
     }
-    if (!options.quiet) process.stderr.write(`sweep ${options.sweepId}: ${options.plan.variants.length} runs on the queue (${added} job trees added now)\n`);
+    if (!options.quiet) process.stderr.write(`sweep ${options.sweepId}: ${options.plan.variants.length} runs on the queue (${added} job trees added now${retried > 0 ? `, ${retried} failed jobs put back` : ""})\n`);
   }
   if (options.detach) return { sweepId: options.sweepId, added, coordinated: null, metrics: new Map() };
 

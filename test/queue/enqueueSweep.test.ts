@@ -2,10 +2,11 @@
  * What `sweep --queue` puts on a real Redis: per forecasting group a flow of
  * a leader (runnable now) under a fan-out job (waiting for it), no
  * decision-only variant yet (they cannot start before the leader's forecasts
- * exist), a plain job for a group of one; a resubmission adds nothing; a
- * sweep id already naming another plan is refused.
+ * exist), a plain job for a group of one; a resubmission adds nothing, but
+ * puts back a job that had failed; a sweep id already naming another plan is
+ * refused.
  */
-import { Queue } from "bullmq";
+import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueSweep } from "../../harness/queue/enqueueSweep.ts";
 import { connectionFor, openRedis, SWEEP_QUEUE } from "../../harness/queue/redisConnection.ts";
@@ -54,6 +55,51 @@ describe("enqueueing a sweep", () => {
       expect(await queue.getJobState(replayJobId(sweepId, all[0]!.config))).toBe("waiting");
       await expect(enqueueSweep({ ...options, variants: variants.slice(0, 2) })).rejects.toThrow(/already names another sweep/);
     } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await connection.quit();
+    }
+  });
+
+  it("a resubmission puts a failed job back (its cause fixed), and its fan-out then runs", async () => {
+    const variants = planSweep({ name: "enq-retry", strategy: { kind: "momentum" } }, [parseVary("risk.kellyFraction=0.1,0.25")]);
+    const sweepId = `sw-retry-${Date.now()}`;
+    const leaderId = replayJobId(sweepId, variants[0]!.config);
+    const fanoutId = fanoutJobId(sweepId, variants[0]!.config);
+    const connection = await openRedis(url);
+    const queue = new Queue(SWEEP_QUEUE, { connection: connectionFor(url) });
+    const options = { url, redis: connection, sweepId, variants, datasetDir: "/data/x", eventsPerRun: 100, checkpointEvery: 1000 };
+    let outage = true;
+    const ran: string[] = [];
+    // A stand-in worker: the leader fails for good while the "outage" lasts; the fan-out just records that it ran.
+    const worker = new Worker(
+      SWEEP_QUEUE,
+      async (job) => {
+        ran.push(job.id!);
+        if (job.id === leaderId && outage) throw new UnrecoverableError("provider outage");
+        return { ok: true };
+      },
+      { connection: connectionFor(url) },
+    );
+    const until = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      expect((await enqueueSweep(options)).retried).toBe(0);
+      await until(async () => (await queue.getJobState(leaderId)) === "failed");
+      expect(await queue.getJobState(leaderId)).toBe("failed");
+      expect(await queue.getJobState(fanoutId)).toBe("waiting-children");
+
+      outage = false;
+      const again = await enqueueSweep(options);
+      expect(again).toMatchObject({ added: 0, retried: 1 });
+      await until(async () => (await queue.getJobState(fanoutId)) === "completed");
+      expect(await queue.getJobState(leaderId)).toBe("completed");
+      expect(await queue.getJobState(fanoutId)).toBe("completed");
+      expect(ran).toEqual([leaderId, leaderId, fanoutId]);
+      expect((await enqueueSweep(options)).retried).toBe(0);
+    } finally {
+      await worker.close();
       await queue.obliterate({ force: true });
       await queue.close();
       await connection.quit();
