@@ -48,6 +48,9 @@ export class ReplayThreads {
   #spawn(): ThreadWorker {
     const thread = new ThreadWorker(new URL("./shardRun.mjs", import.meta.url), { workerData: { replayThread: true } });
     this.#all.add(thread);
+    // A job in progress hears of an uncaught error through its own listener; an idle thread's error only ends
+    // that thread (dropped on exit below), where with no listener at all it would crash the worker process.
+    thread.on("error", () => {});
     thread.once("exit", () => {
       this.#all.delete(thread);
       const i = this.#idle.indexOf(thread);
