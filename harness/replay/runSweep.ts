@@ -175,8 +175,16 @@ async function mergeRun(db: Db, scratchDb: string, runId: string): Promise<void>
   const c = db.connection;
   await c.run(`ATTACH ${sqlString(scratchDb)} AS variant_db (READ_ONLY)`);
   try {
-    for (const table of RUN_TABLES) {
-      await c.run(`INSERT INTO ${table} SELECT * FROM variant_db.${table} WHERE run_id = ${sqlString(runId)}`);
+    // All tables or none: a merge that fails half-way must not leave a completed run row with some of its rows.
+    await c.run("BEGIN TRANSACTION");
+    try {
+      for (const table of RUN_TABLES) {
+        await c.run(`INSERT INTO ${table} SELECT * FROM variant_db.${table} WHERE run_id = ${sqlString(runId)}`);
+      }
+      await c.run("COMMIT");
+    } catch (error) {
+      await c.run("ROLLBACK").catch(() => undefined);
+      throw error;
     }
   } finally {
     await c.run(`DETACH variant_db`);
