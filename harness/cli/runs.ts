@@ -8,7 +8,7 @@ import type { Argv, CommandModule } from "yargs";
 import { openDb, type Db } from "../db/duckdb.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
 import { countRunRows, listRuns, parseSince, removeRun, tagRun, untagRun, type RunListEntry } from "../store/runCatalog.ts";
-import { resolveRunId, RunIdError } from "../store/runIds.ts";
+import { resolveRunId, resolveRunIds, RunIdError } from "../store/runIds.ts";
 import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { formatTable } from "./table.ts";
@@ -31,24 +31,24 @@ export async function openResults(path: string, readOnly = true): Promise<Db> {
   return readOnly ? openDb(path, { readOnly: true }) : DuckDbStore.open(path);
 }
 
-/** A user's run reference (id or unique prefix) as a run id; a bad one is a one-line CLI error. */
-export async function runIdArg(db: Db, ref: string): Promise<string> {
+/** A bad run reference (unknown, ambiguous) as a one-line CLI error. */
+async function asCliError<T>(work: Promise<T>): Promise<T> {
   try {
-    return await resolveRunId(db.connection, ref);
+    return await work;
   } catch (error) {
     if (error instanceof RunIdError) throw new CliError(error.message, 2);
     throw error;
   }
 }
 
+/** A user's run reference (id or unique prefix) as a run id; a bad one is a one-line CLI error. */
+export function runIdArg(db: Db, ref: string): Promise<string> {
+  return asCliError(resolveRunId(db.connection, ref));
+}
+
 /** Several run references, each resolved; duplicates kept once. */
-export async function resolveRunIdsArg(db: Db, refs: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const ref of refs) {
-    const id = await runIdArg(db, ref);
-    if (!out.includes(id)) out.push(id);
-  }
-  return out;
+export function resolveRunIdsArg(db: Db, refs: readonly string[]): Promise<string[]> {
+  return asCliError(resolveRunIds(db.connection, refs));
 }
 
 function stamp(ms: number): string {
