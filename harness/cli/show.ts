@@ -56,9 +56,9 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       const models = await readRows(
         c,
         "model metrics",
-        z.object({ model: z.string(), forecasts: numOrNull, scored: numOrNull, brier: numOrNull, brier_skill: numOrNull, llm_calls: numOrNull }),
+        z.object({ model: z.string(), forecasts: numOrNull, scored: numOrNull, brier: numOrNull, brier_skill: numOrNull }),
         `SELECT model, max(value) FILTER (WHERE metric = 'forecasts') AS forecasts, max(value) FILTER (WHERE metric = 'scored') AS scored,
-                max(value) FILTER (WHERE metric = 'brier') AS brier, max(value) FILTER (WHERE metric = 'brier_skill') AS brier_skill, NULL::DOUBLE AS llm_calls
+                max(value) FILTER (WHERE metric = 'brier') AS brier, max(value) FILTER (WHERE metric = 'brier_skill') AS brier_skill
            FROM metrics WHERE run_id = $1 AND model <> '*' GROUP BY model ORDER BY model`,
         [runId],
       );
