@@ -71,21 +71,22 @@ describe("enqueueing a sweep", () => {
     const options = { url, redis: connection, sweepId, variants, datasetDir: "/data/x", eventsPerRun: 100, checkpointEvery: 1000 };
     let outage = true;
     const ran: string[] = [];
-    // A stand-in worker: the leader fails for good while the "outage" lasts; the fan-out just records that it ran.
-    const worker = new Worker(
-      SWEEP_QUEUE,
-      async (job) => {
-        ran.push(job.id!);
-        if (job.id === leaderId && outage) throw new UnrecoverableError("provider outage");
-        return { ok: true };
-      },
-      { connection: connectionFor(url) },
-    );
+    let worker: Worker | undefined;
     const until = async (check: () => Promise<boolean>) => {
       for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
     };
     try {
       expect((await enqueueSweep(options)).retried).toBe(0);
+      // A stand-in worker (started once the sweep is enqueued): the leader fails for good while the "outage" lasts; the fan-out just records that it ran.
+      worker = new Worker(
+        SWEEP_QUEUE,
+        async (job) => {
+          ran.push(job.id!);
+          if (job.id === leaderId && outage) throw new UnrecoverableError("provider outage");
+          return { ok: true };
+        },
+        { connection: connectionFor(url) },
+      );
       await until(async () => (await queue.getJobState(leaderId)) === "failed");
       expect(await queue.getJobState(leaderId)).toBe("failed");
       expect(await queue.getJobState(fanoutId)).toBe("waiting-children");
@@ -99,7 +100,7 @@ describe("enqueueing a sweep", () => {
       expect(ran).toEqual([leaderId, leaderId, fanoutId]);
       expect((await enqueueSweep(options)).retried).toBe(0);
     } finally {
-      await worker.close();
+      await worker?.close();
       await queue.obliterate({ force: true });
       await queue.close();
       await connection.quit();
