@@ -187,7 +187,8 @@ export async function marketTimeline(c: DuckDBConnection, runId: string, ticker:
     `SELECT f.seq::DOUBLE AS seq, f.ts::DOUBLE AS ts, f.model, f.agent, f.probability, f.confidence, f.market_price, f.abstained, f.abstain_reason, f.rationale, f.llm_call_id,
             l.status AS call_status, l.error_class AS call_error, l.cache AS call_cache, l.provider AS call_provider, l.model AS call_model,
             l.cost_nusd::DOUBLE AS call_cost_nusd, l.latency_ms AS call_latency_ms
-       FROM forecasts f LEFT JOIN llm_calls l ON l.run_id = f.run_id AND l.call_id = f.llm_call_id
+       -- By call id alone (a UUID): a re-decided run (sweep variant, redecide) reuses its leader's calls, logged under the leader's run.
+       FROM forecasts f LEFT JOIN llm_calls l ON l.call_id = f.llm_call_id
       WHERE f.run_id = $1 AND f.ticker = $2 ${seqFilter} ORDER BY f.seq`,
     params,
   );

@@ -167,6 +167,22 @@ describe("show and export", () => {
     expect((await readTranscripts(c, [f!.llm_call_id])).get(f!.llm_call_id)?.promptBytes).toBe(z!.raw);
   });
 
+  it("a re-decided run's forecast shows the call it reused (the leader's, by its unique call id)", async () => {
+    const c = db.connection;
+    const [leader] = (await c.runAndReadAll(
+      `SELECT f.llm_call_id, l.provider, l.model, l.status FROM forecasts f JOIN llm_calls l ON l.call_id = f.llm_call_id AND l.run_id = f.run_id WHERE f.run_id = $1 ORDER BY f.seq LIMIT 1`,
+      [consensusRunId],
+    )).getRowObjectsJS() as Array<{ llm_call_id: string; provider: string; model: string; status: string }>;
+    const variant = runIds.find((id) => id !== consensusRunId)!;
+    await c.run(`INSERT INTO forecasts (run_id, seq, ts, ticker, model, probability, abstained, llm_call_id) VALUES ($1, 888888, 1762400000000, 'REUSED-T', 'm', 0.4, false, $2)`, [variant, leader!.llm_call_id]);
+    try {
+      const timeline = await marketTimeline(c, variant, "REUSED-T", { transcripts: false });
+      expect(timeline.forecasts[0]!.call).toMatchObject({ callId: leader!.llm_call_id, provider: leader!.provider, model: leader!.model, status: leader!.status });
+    } finally {
+      await c.run(`DELETE FROM forecasts WHERE run_id = $1 AND ticker = 'REUSED-T'`, [variant]);
+    }
+  });
+
   it("transcripts are capped on a character boundary and can be switched off", async () => {
     expect(capUtf8("héllo", 2)).toEqual({ text: "h", truncated: true });
     expect(capUtf8("héllo", 3)).toEqual({ text: "hé", truncated: true });
