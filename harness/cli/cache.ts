@@ -4,6 +4,7 @@
  * (--path for a DuckDB file, --redis for a server); default: the DuckDB
  * file every config uses unless it says otherwise.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import type { CacheBackend } from "../cache/cache.ts";
@@ -43,6 +44,13 @@ function where(config: CacheConfig): string {
   return "memory (per run: nothing persists)";
 }
 
+/** A DuckDB cache file that is not there yet: looking at it must not create it. */
+function missingFile(config: CacheConfig): string | null {
+  if (config.backend !== "duckdb") return null;
+  const path = resolve(config.path ?? DEFAULT_CACHE_PATH);
+  return existsSync(path) ? null : path;
+}
+
 async function withBackend<T>(args: CacheArgs, use: (backend: CacheBackend, config: CacheConfig) => Promise<T>): Promise<T> {
   const config = cacheConfigFrom(args);
   let backend: CacheBackend;
@@ -70,25 +78,37 @@ export const statsCommand: CommandModule<object, CacheArgs> = {
   command: "stats",
   describe: "Entries in the cache and where it is",
   builder: (y) => shared(y) as never,
-  handler: async (args) =>
-    withBackend(args, async (backend, config) => {
+  handler: async (args) => {
+    const missing = missingFile(cacheConfigFrom(args));
+    if (missing !== null) {
+      process.stdout.write(args.json ? `${JSON.stringify({ backend: "duckdb", where: missing, entries: 0, exists: false })}\n` : `cache duckdb at ${missing}: no cache file yet (0 entries)\n`);
+      return;
+    }
+    return withBackend(args, async (backend, config) => {
       const entries = await backend.count();
       if (args.json) process.stdout.write(`${JSON.stringify({ backend: backend.kind, where: where(config), entries })}\n`);
       else process.stdout.write(`cache ${backend.kind} at ${where(config)}: ${entries.toLocaleString("en-US")} entries\n`);
-    }),
+    });
+  },
 };
 
 export const clearCommand: CommandModule<object, CacheArgs> = {
   command: "clear",
   describe: "Delete every entry of the cache (refuses without --yes)",
   builder: (y) => shared(y).option("yes", { alias: "y", type: "boolean", default: false, describe: "Really delete" }) as never,
-  handler: async (args) =>
-    withBackend(args, async (backend, config) => {
+  handler: async (args) => {
+    const missing = missingFile(cacheConfigFrom(args));
+    if (missing !== null) {
+      process.stdout.write(args.json ? `${JSON.stringify({ backend: "duckdb", where: missing, deleted: 0, exists: false })}\n` : `cache duckdb at ${missing}: no cache file, nothing to clear\n`);
+      return;
+    }
+    return withBackend(args, async (backend, config) => {
       if (!args.yes) throw new CliError(`cache clear would delete all ${await backend.count()} entries of ${where(config)}; pass --yes`, 2);
       const deleted = await backend.clear();
       if (args.json) process.stdout.write(`${JSON.stringify({ backend: backend.kind, where: where(config), deleted })}\n`);
       else process.stdout.write(`deleted ${deleted.toLocaleString("en-US")} entries from ${where(config)}\n`);
-    }),
+    });
+  },
 };
 
 export const cacheCommand: CommandModule<object, object> = {

@@ -9,6 +9,7 @@
  * requests and cache hits apart, and `tapedeck cache stats|clear` see and
  * empty the file.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { QuoteRow } from "../../datasets/format.ts";
@@ -144,5 +145,24 @@ describe("--cache on|off|refresh|read-only", () => {
       process.stdout.write = write;
     }
     expect(await entries()).toBe(0);
+  });
+
+  it("cache stats and clear on a cache file that is not there say so and do not create it", async () => {
+    const missing = join(dir, "never", "cache.duckdb");
+    const write = process.stdout.write.bind(process.stdout);
+    let stdout = "";
+    process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+    try {
+      await statsCommand.handler({ path: missing, json: true, yes: false, _: [], $0: "" } as never);
+      await clearCommand.handler({ path: missing, json: true, yes: true, _: [], $0: "" } as never);
+    } finally {
+      process.stdout.write = write;
+    }
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { backend: "duckdb", where: missing, entries: 0, exists: false },
+      { backend: "duckdb", where: missing, deleted: 0, exists: false },
+    ]);
+    expect(existsSync(missing)).toBe(false);
   });
 });
