@@ -13,6 +13,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { z } from "zod";
 import { openDb, type Db } from "./duckdb.ts";
 
 export type DbRole = "results" | "cache";
@@ -90,8 +91,9 @@ async function runningRun(path: string): Promise<string | undefined> {
   try {
     const snapshot = await openSnapshot(path);
     try {
-      const rows = (await snapshot.connection.runAndReadAll(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY started_at DESC LIMIT 1`)).getRowObjectsJS() as Array<{ run_id: string }>;
-      return rows[0]?.run_id;
+      const rows = (await snapshot.connection.runAndReadAll(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY started_at DESC LIMIT 1`)).getRowObjectsJS();
+      const row = z.object({ run_id: z.string() }).safeParse(rows[0]);
+      return row.success ? row.data.run_id : undefined;
     } finally {
       snapshot.close();
     }
@@ -127,9 +129,10 @@ function explainOther(path: string, role: DbRole, message: string): string | und
  * left to the first read's own error (explainOther).
  */
 async function checkSize(db: Db, path: string, role: DbRole): Promise<void> {
-  const rows = (await db.connection.runAndReadAll("SELECT block_size::DOUBLE AS block, total_blocks::DOUBLE AS blocks FROM pragma_database_size() LIMIT 1")).getRowObjectsJS() as Array<{ block: number; blocks: number }>;
-  const row = rows[0];
-  if (!row) return;
+  const rows = (await db.connection.runAndReadAll("SELECT block_size::DOUBLE AS block, total_blocks::DOUBLE AS blocks FROM pragma_database_size() LIMIT 1")).getRowObjectsJS();
+  const parsed = z.object({ block: z.number().nonnegative(), blocks: z.number().nonnegative() }).safeParse(rows[0]);
+  if (!parsed.success) return; // nothing to compare with: the first read speaks for the file
+  const row = parsed.data;
   const expected = row.blocks === 0 ? 0 : HEADER_BYTES + row.blocks * row.block;
   const actual = statSync(path).size;
   if (actual < expected && row.block > 0 && (actual - HEADER_BYTES) % row.block !== 0) {
