@@ -116,10 +116,12 @@ export class RedisCache implements CacheBackend {
 
   /** Deletes every key under this cache's prefix (SCAN, never KEYS, so a large server is not blocked). */
   async clear(): Promise<number> {
+    if (this.prefix === "") throw new Error("cache redis: refusing to clear with an empty prefix (it would match every key of the server); set cache.prefix");
     const n = await this.count();
     let cursor = "0";
     do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}*`, "COUNT", 500);
+      // The prefix is matched literally: a glob character in it ("cache[1]:") would reach other caches' keys.
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix.replace(/[*?[\]\\]/g, "\\$&")}*`, "COUNT", 500);
       cursor = next;
       if (keys.length > 0) await this.redis.del(...keys);
     } while (cursor !== "0");
