@@ -53,7 +53,12 @@ export class OllamaProvider implements Provider, EmbeddingProvider {
       const latencyMs = performance.now() - started;
       const promptMs = (response.prompt_eval_duration ?? 0) / NS_PER_MS;
       const evalMs = (response.eval_duration ?? 0) / NS_PER_MS;
-      const text = response.message?.content ?? "";
+      // The body is data from outside: a content that is not text is malformed output, never a TypeError further on.
+      const content: unknown = (response as { message?: { content?: unknown } }).message?.content;
+      if (content !== undefined && content !== null && typeof content !== "string") {
+        throw new ProviderError("malformed_output", `message content is a ${typeof content}, not text`, { provider: this.name });
+      }
+      const text = content ?? "";
       const result: ProviderResult = {
         text,
         usage: { inputTokens: response.prompt_eval_count ?? 0, outputTokens: response.eval_count ?? 0, cachedInputTokens: 0 },

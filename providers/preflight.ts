@@ -4,8 +4,13 @@
  * message, instead of 500 abstentions 30 s later. Only network errors and
  * 401/403 fail; any other answer (200, 404 on servers without a models
  * route, a 5xx the router would retry) means the endpoint is there.
+ *
+ * The headers carry the key: a fetch that cannot even build the request
+ * (a key holding a character HTTP forbids) says so quoting the header value,
+ * so every header value is redacted from the reason before it travels on.
  */
 import { ProviderError } from "./providerError.ts";
+import { redactSecrets } from "./redact.ts";
 
 export async function preflightGet(
   provider: string,
@@ -20,7 +25,8 @@ export async function preflightGet(
     await response.body?.cancel().catch(() => undefined);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (error as Error).message;
+    const secrets = Object.values(options.headers ?? {}).flatMap((value) => [value, value.replace(/^Bearer\s+/i, "")]);
+    const why = cause?.code ?? redactSecrets(cause?.message ?? (error as Error).message, secrets);
     const timedOut = (error as Error).name === "TimeoutError";
     throw new ProviderError(timedOut ? "timeout" : "network", `cannot reach ${url} (${timedOut ? "no answer in time" : why})`, { provider });
   }

@@ -30,6 +30,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inflateRawSync } from "node:zlib";
 import { openDb } from "../db/duckdb.ts";
 import { DuckDbCallLog } from "../router/callLog.ts";
 import { buildRouter, type RouterConfig } from "../router/routerConfig.ts";
@@ -199,7 +200,16 @@ function replaySchedule(seed: number, hostile: readonly string[], counters: { ba
   };
 }
 
-/** Every VARCHAR cell of every table in a DuckDB file, as text, plus the file's raw bytes (and its WAL's). */
+/** A BLOB cell as text: inflated when it is a deflate stream (llm_transcripts' prompts and answers), else its bytes. */
+function blobText(bytes: Uint8Array): string {
+  try {
+    return inflateRawSync(bytes).toString("latin1");
+  } catch {
+    return Buffer.from(bytes).toString("latin1");
+  }
+}
+
+/** Every cell of every table in a DuckDB file as text (compressed transcripts inflated), plus the file's raw bytes (and its WAL's). */
 export async function dbText(path: string): Promise<string> {
   const parts: string[] = [];
   for (const p of [path, `${path}.wal`]) if (existsSync(p)) parts.push(readFileSync(p).toString("latin1"));
@@ -208,7 +218,9 @@ export async function dbText(path: string): Promise<string> {
     const tables = (await db.connection.runAndReadAll("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")).getRowObjectsJS() as Array<{ table_name: string }>;
     for (const { table_name } of tables) {
       const rows = (await db.connection.runAndReadAll(`SELECT * FROM "${table_name}"`)).getRowObjectsJS();
-      parts.push(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
+      // BLOBs come back as Buffers, whose toJSON runs before any replacer: turn them into text first.
+      const cells = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Uint8Array ? blobText(v) : v])));
+      parts.push(JSON.stringify(cells, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
     }
   } finally {
     db.close();

@@ -13,6 +13,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { z } from "zod";
 import { openDb, type Db } from "./duckdb.ts";
 
 export type DbRole = "results" | "cache";
@@ -90,8 +91,9 @@ async function runningRun(path: string): Promise<string | undefined> {
   try {
     const snapshot = await openSnapshot(path);
     try {
-      const rows = (await snapshot.connection.runAndReadAll(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY started_at DESC LIMIT 1`)).getRowObjectsJS() as Array<{ run_id: string }>;
-      return rows[0]?.run_id;
+      const rows = (await snapshot.connection.runAndReadAll(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY started_at DESC LIMIT 1`)).getRowObjectsJS();
+      const row = z.object({ run_id: z.string() }).safeParse(rows[0]);
+      return row.success ? row.data.run_id : undefined;
     } finally {
       snapshot.close();
     }
@@ -122,17 +124,22 @@ function explainOther(path: string, role: DbRole, message: string): string | und
 /**
  * A damaged (truncated) file opens but fails at its first read: compare its size with what its header
  * promises. DuckDB writes whole blocks after three 4 KiB headers, and it may trim free blocks at the end
- * of a file without lowering the count (a healthy file here ran one block short of its promise), so only
- * a file shorter than promised AND cut inside a block is called damaged; a cut on a block boundary is
- * left to the first read's own error (explainOther).
+ * of a file without lowering the count (a healthy file here ran one block short of its promise). So a file
+ * shorter than promised is called damaged when it is cut inside a block, or, cut on a block boundary, when
+ * it lacks more blocks than its free blocks and that one (a boundary cut past those fails at the first
+ * lookup, with no path and no hint, otherwise).
  */
 async function checkSize(db: Db, path: string, role: DbRole): Promise<void> {
-  const rows = (await db.connection.runAndReadAll("SELECT block_size::DOUBLE AS block, total_blocks::DOUBLE AS blocks FROM pragma_database_size() LIMIT 1")).getRowObjectsJS() as Array<{ block: number; blocks: number }>;
-  const row = rows[0];
-  if (!row) return;
+  const rows = (await db.connection.runAndReadAll("SELECT block_size::DOUBLE AS block, total_blocks::DOUBLE AS blocks, free_blocks::DOUBLE AS free FROM pragma_database_size() LIMIT 1")).getRowObjectsJS();
+  const parsed = z.object({ block: z.number().nonnegative(), blocks: z.number().nonnegative(), free: z.number().nonnegative() }).safeParse(rows[0]);
+  if (!parsed.success) return; // nothing to compare with: the first read speaks for the file
+  const row = parsed.data;
   const expected = row.blocks === 0 ? 0 : HEADER_BYTES + row.blocks * row.block;
   const actual = statSync(path).size;
-  if (actual < expected && row.block > 0 && (actual - HEADER_BYTES) % row.block !== 0) {
+  if (actual >= expected || row.block <= 0) return;
+  const insideBlock = (actual - HEADER_BYTES) % row.block !== 0;
+  const missingBlocks = (expected - actual) / row.block;
+  if (insideBlock || missingBlocks > row.free + 1) {
     throw new DbFileError(`${path}: the ${hint(role, path).what} is damaged (truncated: ${actual} bytes, its header promises ${expected}); ${hint(role, path).repair}`);
   }
 }

@@ -202,8 +202,8 @@ export async function runNode(req: NodeRun): Promise<NodeOutcome> {
         abstentions: [],
       };
     }
+    await models.flush(); // before the forecasts that name its rows (DuckDbStore.checkpoint)
     await store.flush();
-    await models.flush();
     await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
     const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
       filterDropped: result.filterDropped,

@@ -118,9 +118,12 @@ export class CircuitBreaker {
     return this.admit(now) !== undefined;
   }
 
-  /** Ticketless verdicts, for callers that hold no ticket: they apply to the current epoch. */
+  /**
+   * Ticketless verdicts, for callers that hold no ticket: they apply to the current epoch. A success
+   * closes the breaker only when the probe is out (it is the probe's); while open it says nothing.
+   */
   recordSuccess(): void {
-    this.succeeded({ epoch: this.#epoch, probe: this.#probeInFlight || this.#state !== "closed" });
+    this.succeeded({ epoch: this.#epoch, probe: this.#probeInFlight });
   }
 
   recordFailure(now: number = this.clock.now()): void {

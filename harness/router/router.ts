@@ -471,6 +471,11 @@ export class Router {
         else if (!checked.success) malformed = `answer out of schema or range: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
         else answer = checked.data;
       }
+      if (malformed === undefined && journaled?.status === "malformed_output") {
+        // The interrupted run found this answer malformed; its stored text may be the well-formed copy (a lone
+        // surrogate made U+FFFD) and pass now: the verdict stands, or the resumed run would answer differently.
+        malformed = "answer found malformed by the interrupted run (journal)";
+      }
       // What travels on holds only checked data: the raw text as an opaque string, no parsed tree.
       const { parsed: _unchecked, ...kept } = result;
       const clean: ProviderResult = { ...kept, usage };

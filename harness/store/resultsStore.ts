@@ -263,8 +263,11 @@ export class DuckDbStore implements Store {
   }
 
   async checkpoint(ev: number, simTs: number): Promise<void> {
-    await this.flush();
+    // The call log first: a forecast row must never be durable without the llm_calls row it names. A resume
+    // answers from stored forecasts and seeds its budget from llm_calls; a kill between the two flushes left
+    // forecasts whose calls' spend was nowhere, so the resumed budget had room the uninterrupted run had not.
     await this.beforeCheckpoint?.();
+    await this.flush();
     if (ev < this.#muteBelow) return;
     await this.db.connection.run(`UPDATE runs SET checkpoint_ev = $1, events = $1, sim_end = $2 WHERE run_id = $3`, [ev, simTs, this.runId]);
   }

@@ -10,8 +10,9 @@ import { forecastAnswer } from "../../providers/forecastAnswer.ts";
 import { SimulatedClock } from "../../harness/clock/simulatedClock.ts";
 import type { CacheEntry } from "../../harness/cache/cache.ts";
 import { DuckDbCache } from "../../harness/cache/backends/duckdbCache.ts";
+import { RedisCache } from "../../harness/cache/backends/redisCache.ts";
 import { toFloat32 } from "../../harness/cache/semantic.ts";
-import { BagOfWordsEmbedder, CountingProvider, HOUR, T0, ask, makeCached } from "./helpers.ts";
+import { BagOfWordsEmbedder, CountingProvider, HOUR, T0, ask, makeCached, redisForTests } from "./helpers.ts";
 import { everyBackend } from "./everyBackend.ts";
 
 const { dir, backends } = everyBackend("tapedeck-cache-");
@@ -153,6 +154,27 @@ describe("duckdb backend, bad rows", () => {
       await expect(reopened.getExact("badkey", { from: T0, to: T0 })).rejects.toThrow(/corrupt\.duckdb key badkey[\s\S]*model/);
     } finally {
       await reopened.close();
+    }
+  });
+});
+
+describe("redis backend, clear", () => {
+  it("matches its prefix literally: a glob character in it never reaches another cache's keys; an empty prefix is refused", async () => {
+    const redis = await redisForTests();
+    const globbed = await RedisCache.open(redis.url, "tc[ab]:");
+    const other = await RedisCache.open(redis.url, "tca:");
+    const bare = await RedisCache.open(redis.url, "");
+    try {
+      await globbed.put(entry("k", T0, 0.1));
+      await other.put(entry("k", T0, 0.2));
+      expect(await globbed.clear()).toBe(1);
+      expect(await globbed.count()).toBe(0);
+      expect(await other.count()).toBe(1); // "tc[ab]:*" as a glob would have matched "tca:…"
+      await expect(bare.clear()).rejects.toThrow(/empty prefix/);
+      expect(await other.count()).toBe(1);
+    } finally {
+      await Promise.all([globbed.close(), other.close(), bare.close()]);
+      await redis.stop();
     }
   });
 });

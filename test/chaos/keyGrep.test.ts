@@ -15,6 +15,7 @@ import { dbText } from "../../harness/bench/chaosBench.ts";
 import { startChaosServer, type ChaosServer } from "../../harness/bench/chaosServer.ts";
 import { runReplay } from "../../harness/replay/runReplay.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
+import { DuckDbCallLog } from "../../harness/router/callLog.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { buildReport } from "../../reports/buildReport.ts";
 import { redisForTests, type RedisHandle } from "../cache/helpers.ts";
@@ -124,4 +125,22 @@ describe("a planted key in every output", () => {
     expect(outputs[1]?.[1]).toContain('"error_class":"auth"');
     expect(outputs[0]?.[1]).not.toContain("was accepted");
   }, 60_000);
+});
+
+describe("the grep reads what the results DB compresses", () => {
+  it("a marker in a call's prompt and answer (deflated in llm_transcripts) is found by dbText", async () => {
+    const path = join(tempDir(), "transcripts.duckdb");
+    const marker = "MARKER-4f1e2d3c-prompt";
+    const db = await DuckDbStore.open(path);
+    try {
+      const log = new DuckDbCallLog(db.connection, "r1");
+      log.record({ callId: "c1", simTs: 0, wallTs: 0, task: "forecast", provider: "p", model: "m", status: "ok", attempts: 1, inputTokens: 1, outputTokens: 1, cachedTokens: 0, costNusd: 0, cache: "miss", answerText: "answer MARKER-9a8b7c6d-answer", messages: [{ role: "user", content: `question ${marker}` }] });
+      await log.close();
+    } finally {
+      db.close();
+    }
+    const text = await dbText(path);
+    expect(text).toContain(marker);
+    expect(text).toContain("MARKER-9a8b7c6d-answer");
+  });
 });

@@ -44,6 +44,15 @@ describe("Ollama provider against a loopback server", () => {
     expect((await failure(provider.complete({ model: "m", messages }))).errorClass).toBe("network");
   });
 
+  it("a content that is not text (a hostile or broken server) is malformed output, not a TypeError", async () => {
+    server = await startOllamaServer(sequence({ kind: "reply", content: { probability: 0.5 } as unknown as string }, { kind: "reply", content: 42 as unknown as string }));
+    const provider = new OllamaProvider({ host: server.origin });
+    const object = await failure(provider.complete({ model: "m", messages, schema: { name: "forecast", jsonSchema: forecastAnswerJsonSchema } }));
+    expect(object.errorClass).toBe("malformed_output");
+    expect(object.message).toContain("content is a object");
+    expect((await failure(provider.complete({ model: "m", messages }))).errorClass).toBe("malformed_output");
+  });
+
   it("embeds through /api/embed", async () => {
     server = await startOllamaServer(sequence({ kind: "reply", content: "" }));
     const provider = new OllamaProvider({ host: server.origin, embeddingModel: "nomic-embed-text" });

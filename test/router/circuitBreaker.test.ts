@@ -51,6 +51,21 @@ describe("circuit breaker", () => {
     breaker.recordFailure();
     expect(breaker.state).toBe("closed");
   });
+
+  it("a ticketless success while open (no probe out) leaves it open; only the probe's success closes it", () => {
+    const clock = new ManualClock(0);
+    const breaker = new CircuitBreaker(clock, { failureThreshold: 2, openMs: 1000 });
+    breaker.recordFailure();
+    breaker.recordFailure();
+    expect(breaker.state).toBe("open");
+    breaker.recordSuccess(); // a call admitted before it opened answering late
+    expect(breaker.state).toBe("open");
+    expect(breaker.tryAcquire()).toBe(false);
+    clock.advance(1000);
+    expect(breaker.tryAcquire()).toBe(true); // the probe
+    breaker.recordSuccess();
+    expect(breaker.state).toBe("closed");
+  });
 });
 
 describe("breaker inside the router", () => {

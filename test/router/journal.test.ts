@@ -127,6 +127,30 @@ describe("answer journal", () => {
     expect(fresh.ok && fresh.provider).toBe("backup");
   });
 
+  it("an answer malformed for its lone surrogate stays malformed on resume (its stored text is the well-formed copy)", async () => {
+    const { db } = await freshDb();
+    // A valid forecast but for a lone UTF-16 surrogate in its rationale: malformed_output, stored with U+FFFD in its place.
+    const lone = `{"probability":0.4,"confidence":0.6,"rationale":"a\ud800b"}`;
+    const primary = await startOpenAiServer(() => ({ kind: "reply", content: lone, promptTokens: 10, completionTokens: 20 }));
+    const backup = await startOpenAiServer(() => ({ kind: "reply", content: answer(0.9), promptTokens: 30, completionTokens: 10 }));
+    servers.push(primary, backup);
+    const firstLog = new DuckDbCallLog(db.connection, "run-s");
+    const first = makeRouter(config(primary.baseURL, backup.baseURL), undefined, { callLog: firstLog });
+    const original = await first.router.complete({ task: "forecast", messages: ask("q1"), answer: forecastAnswer });
+    await firstLog.close();
+    expect(original.ok && original.trace.map((t) => [t.provider, t.errorClass ?? null])).toEqual([
+      ["primary", "malformed_output"],
+      ["backup", null],
+    ]);
+    const journal = await CallJournal.load(db.connection, "run-s");
+    const secondLog = new DuckDbCallLog(db.connection, "run-s");
+    const second = makeRouter(config(primary.baseURL, backup.baseURL), undefined, { callLog: secondLog, journal });
+    const replayed = await second.router.complete({ task: "forecast", messages: ask("q1"), answer: forecastAnswer });
+    await secondLog.close();
+    expect(replayed.ok && [replayed.provider, replayed.answer.probability, replayed.trace.map((t) => t.errorClass ?? null)]).toEqual(["backup", 0.9, ["malformed_output", null]]);
+    expect(primary.requests.length + backup.requests.length).toBe(2);
+  });
+
   it("rows are checked when read back: a cost beyond a safe integer is refused, naming the row", async () => {
     const { db } = await freshDb();
     await db.connection.run(

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadRouterConfig, parseRouterConfig, urlProblem } from "../../harness/router/routerConfig.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { redactAndTruncate } from "../../providers/redact.ts";
+import { OpenAiCompatibleProvider } from "../../providers/openaiCompatible.ts";
 import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import { makeRouter, openaiEndpoint, question } from "./fixture.ts";
 
@@ -123,4 +124,24 @@ describe("redaction happens before truncation", () => {
     }
     expect(logs.join("\n")).not.toContain(KEY.slice(0, 10));
   });
+});
+
+describe("the pre-flight never echoes a key", () => {
+  // A key with a character HTTP forbids in a header (a pasted line break, a NUL) makes fetch refuse to
+  // build the request, and its message quotes the whole header value, key included.
+  for (const [what, key] of [
+    ["a line break inside", "pasted-key-9f8e7d6c\n5b4a3928"],
+    ["a NUL inside", "pasted-key-9f8e7d6c\u00005b4a3928"],
+  ] as const) {
+    it(`a key with ${what} fails the pre-flight without its text in the message`, async () => {
+      const provider = new OpenAiCompatibleProvider({ name: "p", baseURL: "http://127.0.0.1:9/v1", apiKey: key });
+      const error = await provider.preflight().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toContain("cannot reach");
+      expect(error?.message).not.toContain("pasted-key");
+      expect(error?.message).not.toContain("5b4a3928");
+    });
+  }
 });

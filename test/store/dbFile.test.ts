@@ -119,6 +119,25 @@ describe("damaged and foreign files are refused at open", () => {
     await again.close();
   });
 
+  it("a cache file cut on a block boundary is refused at open too, not at the first lookup", async () => {
+    const good = join(dir, "good-cache-2.duckdb");
+    const cache = await DuckDbCache.open(good);
+    for (let i = 0; i < 40; i++) await cache.put(entry(i));
+    await cache.close();
+    const block = 262_144;
+    const blocks = Math.floor((statSync(good).size - 3 * 4096) / block);
+    expect(blocks).toBeGreaterThan(4);
+    for (const kept of [1, Math.floor(blocks / 2)]) {
+      const cut = join(dir, `cut-aligned-${kept}.duckdb`);
+      copyFileSync(good, cut);
+      truncateSync(cut, 3 * 4096 + kept * block);
+      const error = await rejection(DuckDbCache.open(cut));
+      expect(error).toBeInstanceOf(DbFileError);
+      expect(error.message).toContain(cut);
+      expect(error.message).toMatch(/response cache is damaged \(truncated/);
+    }
+  });
+
   it("a file that is not DuckDB gets no advice about writing processes", async () => {
     const foreign = join(dir, "notes.duckdb");
     writeFileSync(foreign, "these are my notes, not a database\n".repeat(200));

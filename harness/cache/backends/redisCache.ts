@@ -123,6 +123,7 @@ export class RedisCache implements CacheBackend {
 
   /** Deletes every key under this cache's prefix (SCAN, never KEYS, so a large server is not blocked). */
   async clear(): Promise<number> {
+    if (this.prefix === "") throw new Error("cache redis: refusing to clear with an empty prefix (it would match every key of the server); set cache.prefix");
     const n = await this.count();
     let cursor = "0";
     do {
