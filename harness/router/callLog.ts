@@ -136,6 +136,31 @@ export class DuckDbCallLog implements CallLog {
       if ((reader.getRowObjectsJS()[0] as { n: number } | undefined)?.n !== 1) await this.connection.run("ALTER TABLE llm_calls ADD COLUMN answer_text VARCHAR");
       this.#migrated = true;
     }
+    // A flush DuckDB refuses leaves nothing written (one flush, one commit) and its appender unusable: retry once on a fresh
+    // appender before the log reports the failure (seen once in a few thousand-call storms, as DuckDB's bare "unsuccessful
+    // or closed pending query result", cause unknown).
+    await this.#once(
+      () => this.#appendCalls(rows),
+      () => (this.#appender = discardAppender(this.#appender)),
+    );
+    if (this.transcripts.enabled) {
+      await this.#once(
+        () => this.#writeTranscripts(rows),
+        () => (this.#transcriptAppender = discardAppender(this.#transcriptAppender)),
+      );
+    }
+  }
+
+  async #once(write: () => Promise<void>, reset: () => void): Promise<void> {
+    try {
+      await write();
+    } catch {
+      reset();
+      await write();
+    }
+  }
+
+  async #appendCalls(rows: readonly CallRecord[]): Promise<void> {
     const a = (this.#appender ??= await this.connection.createAppender("llm_calls"));
     const text = (v: string | null | undefined) => (v === undefined || v === null ? a.appendNull() : a.appendVarchar(v));
     // The router checks every figure (usageCheck.ts); this is the last guard, so one odd value can never stop the log:
@@ -176,7 +201,6 @@ export class DuckDbCallLog implements CallLog {
       a.endRow();
     }
     a.flushSync();
-    if (this.transcripts.enabled) await this.#writeTranscripts(rows);
   }
 
   async #writeTranscripts(rows: readonly CallRecord[]): Promise<void> {
@@ -239,4 +263,15 @@ export class RunDispatchCallLog implements CallLog {
   async flush(): Promise<void> {
     await Promise.all([...this.#logs.values()].map((log) => log.flush()));
   }
+}
+
+/** Drops an appender whose flush failed: its pending rows are cleared first, so closing it cannot write them behind the retry's back. */
+function discardAppender(appender: DuckDBAppender | undefined): undefined {
+  try {
+    appender?.clear();
+    appender?.closeSync();
+  } catch {
+    // already unusable; its rows were not committed
+  }
+  return undefined;
 }
