@@ -142,6 +142,8 @@ export class KalshiWsClient {
     } catch (error) {
       this.listener.onProtocolError?.(`cannot sign the WebSocket handshake: ${error instanceof Error ? error.message : String(error)}`);
     }
+    // close() may have come while the handshake was being signed: then no socket may open (it would never be closed).
+    if (this.#closed) return;
     const ws = new WebSocket(this.options.url, { headers, handshakeTimeout: 10_000 });
     this.#ws = ws;
     ws.on("open", () => {
