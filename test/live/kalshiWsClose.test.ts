@@ -43,3 +43,11 @@ describe("KalshiWsClient close", () => {
     expect(String(await started)).toMatch(/no WebSocket connection/);
   });
 });
+
+describe("KalshiWsClient URL", () => {
+  it("refuses a URL that is not ws:// or wss:// at once, naming it (no unhandled rejection from the connect loop)", () => {
+    const make = (url: string) => new KalshiWsClient({ url, channels: ["ticker"], tickers: ["T"] }, { onData: () => undefined, onGap: () => undefined });
+    expect(() => make("not a url")).toThrow("not a WebSocket URL (ws:// or wss://): not a url");
+    expect(() => make("https://example.com/trade-api/ws/v2")).toThrow("not a WebSocket URL (ws:// or wss://): https://example.com/trade-api/ws/v2");
+  });
+});
