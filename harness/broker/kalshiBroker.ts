@@ -339,10 +339,14 @@ export class KalshiBroker implements Broker {
         await this.#client.cancelOrder(t.venueOrderId).catch((x: unknown) => this.#log(`cancel of ${t.clientOrderId} failed: ${describe(x)}`));
       }
     }
-    await this.syncAll();
+    // Reading back what the cancels ended must not undo the kill: the caller still stops (a later reconciliation reads it).
+    await this.syncAll().catch((e: unknown) => this.#log(`after the kill switch, orders not read back yet (${describe(e)})`));
   }
 
-  /** Graceful shutdown: halt; cancel this run's resting orders, or keep them (they stay on the exchange). */
+  /**
+   * Graceful shutdown: halt; cancel this run's resting orders, or keep them (they stay on the exchange).
+   * An order whose cancel failed (no answer, rate limited) counts as kept: it may still rest.
+   */
   async shutdown(opts: { cancelResting: boolean }): Promise<{ cancelled: number; kept: number }> {
     this.halt("shutdown");
     let cancelled = 0;
@@ -351,7 +355,9 @@ export class KalshiBroker implements Broker {
       if (t.state !== "working") continue;
       if (opts.cancelResting) {
         await this.cancel(t.clientOrderId);
-        cancelled++;
+        // cancel() leaves cancelRequested set only when the exchange took the cancel (or the order had ended already).
+        if (t.cancelRequested) cancelled++;
+        else kept++;
       } else kept++;
     }
     return { cancelled, kept };

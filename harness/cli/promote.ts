@@ -63,7 +63,7 @@ export const promoteCommand: CommandModule<object, PromoteArgs> = {
         process.stdout.write(
           `run ${check.runId} (config ${check.configHash}${check.model ? `, model ${check.model}` : ""}), for ${check.environment}\n` +
             `${check.gates.length > 0 ? `${table}\n` : ""}` +
-            (check.passed ? "PROMOTABLE: `tapedeck trade <config> --live` will accept this config.\n" : `NOT PROMOTABLE: ${check.reason}\n`) +
+            (check.passed ? "PROMOTABLE: this run passes every gate (`tapedeck trade <config> --live` judges the newest completed replay of the config; production also needs credentials and --i-understand-this-trades-real-money).\n" : `NOT PROMOTABLE: ${check.reason}\n`) +
             (promotionId ? `recorded as ${promotionId}\n` : ""),
         );
       }

@@ -9,7 +9,7 @@
 import type { CommandModule } from "yargs";
 import { authorizeLive, loadPromotionGates } from "../live/promotionGates.ts";
 import { feedOptions, openFeed } from "../live/feedConnection.ts";
-import { LiveRun } from "../live/liveNode.ts";
+import { LiveRun, type LiveOutcome } from "../live/liveNode.ts";
 import { NewsFeed } from "../live/newsFeed.ts";
 import { Recorder } from "../live/recorder.ts";
 import { DuckDbStore } from "../store/resultsStore.ts";
@@ -135,18 +135,24 @@ export const tradeCommand: CommandModule<object, TradeArgs> = {
         const stop = (): void => void run.stop("interrupted (signal)");
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
+        let outcome: LiveOutcome;
+        let ran = false;
         try {
-          const outcome = await run.run();
-          if (recorder) {
-            for (const g of run.source.openGaps()) recorder.gap(g);
-            await recorder.close();
-          }
-          if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
-          else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\nended: ${outcome.ended}\n`);
+          outcome = await run.run();
+          ran = true;
         } finally {
           process.off("SIGINT", stop);
           process.off("SIGTERM", stop);
+          // The recording is closed on every path (its flush and segment timers stopped, what it holds fsync'd).
+          if (recorder) {
+            for (const g of run.source.openGaps()) recorder.gap(g);
+            const closed = recorder.close();
+            if (ran) await closed;
+            else await closed.catch((e: unknown) => say(`--record ${args.record}: dataset not rebuilt (${e instanceof Error ? e.message : String(e)}); its journal is kept`));
+          }
         }
+        if (args.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+        else process.stdout.write(`${formatReplaySummary(outcome, args.db)}\nended: ${outcome.ended}\n`);
       } finally {
         await feed.close();
       }

@@ -88,6 +88,14 @@ export class KalshiWsClient {
     private readonly options: KalshiWsOptions,
     private readonly listener: WsListener,
   ) {
+    // A bad URL never connects: say so now, not as a rejection inside the reconnect loop.
+    let protocol: string | null = null;
+    try {
+      protocol = new URL(options.url).protocol;
+    } catch {
+      protocol = null;
+    }
+    if (protocol !== "ws:" && protocol !== "wss:") throw new Error(`not a WebSocket URL (ws:// or wss://): ${options.url}`);
     this.#connected = new Promise((resolve) => (this.#resolveConnected = resolve));
   }
 
@@ -142,7 +150,17 @@ export class KalshiWsClient {
     } catch (error) {
       this.listener.onProtocolError?.(`cannot sign the WebSocket handshake: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const ws = new WebSocket(this.options.url, { headers, handshakeTimeout: 10_000 });
+    // close() may have come while the handshake was being signed: then no socket may open (it would never be closed).
+    if (this.#closed) return;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.options.url, { headers, handshakeTimeout: 10_000 });
+    } catch (error) {
+      // Refused before any socket existed (e.g. a header value ws will not send): retried like a refused connection.
+      this.#lastError = error instanceof Error ? error.message : String(error);
+      this.#scheduleReconnect();
+      return;
+    }
     this.#ws = ws;
     ws.on("open", () => {
       this.#attempt = 0;

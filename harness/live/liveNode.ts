@@ -193,8 +193,12 @@ export class LiveRun {
           portfolio: engine.portfolio,
           onTrip: async (reason) => {
             this.#halt = `kill switch: ${reason}`;
-            await broker.killAll(reason);
-            await this.stop(this.#halt);
+            try {
+              await broker.killAll(reason);
+            } finally {
+              // Whatever the cancels met, the session stops.
+              await this.stop(this.#halt);
+            }
           },
           ...(req.log ? { log: req.log } : {}),
         }).start();

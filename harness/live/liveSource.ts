@@ -108,6 +108,7 @@ export class LiveSource implements EventSource {
       if (m.openTime <= this.#started && m.status !== "initialized") opens.push(this.#openEvent(m, m.openTime));
     }
     this.#push(opens);
+    this.#closeAlreadyClosed(markets, this.#started);
     const tickers = [...this.#markets.keys()];
     this.#ws = new KalshiWsClient(
       {
@@ -159,6 +160,7 @@ export class LiveSource implements EventSource {
       if (m.openTime <= now && m.status !== "initialized") opens.push(this.#openEvent(m, now));
     }
     this.#push(opens);
+    this.#closeAlreadyClosed(fresh, now);
     this.#ws?.setTickers([...this.#markets.keys()]);
     return fresh.map((m) => m.ticker);
   }
@@ -376,6 +378,21 @@ export class LiveSource implements EventSource {
     }
   }
 
+  /**
+   * Markets listed as closed but not settled yet (a series' market between its close and its settlement):
+   * their lifecycle close will not come again, so they close now, right after their open (no strategy
+   * takes them for tradable). The close time Kalshi lists, the actual one, stays on the market's record.
+   */
+  #closeAlreadyClosed(markets: readonly LiveMarket[], now: number): void {
+    for (const m of markets) {
+      if (!ALREADY_CLOSED.has(m.status) || !this.#opened.has(m.ticker)) continue;
+      const listedClose = m.closeTime;
+      this.#close(m, this.#stamp(now));
+      m.closeTime = Math.min(listedClose, m.closeTime);
+      this.#notifyMarket(m);
+    }
+  }
+
   #close(m: LiveMarket, ts: number): void {
     if (this.#closedSent.has(m.ticker)) return;
     this.#closedSent.add(m.ticker);
@@ -442,6 +459,9 @@ export class LiveSource implements EventSource {
     }
   }
 }
+
+/** Kalshi statuses of a market that trades no more but has not settled (settled and finalized ones are not followed). */
+const ALREADY_CLOSED = new Set(["closed", "determined", "inactive"]);
 
 function price(dollars: string | null | undefined): Units | null {
   if (dollars === null || dollars === undefined) return null;

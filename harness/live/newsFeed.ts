@@ -45,7 +45,8 @@ export class NewsFeed {
   /** Fetch once: the items not seen before, stamped now. */
   async poll(): Promise<NewsEvent[]> {
     const feed = await this.#parser.parseURL(this.options.url);
-    const source = this.options.source ?? feed.title?.trim() ?? new URL(this.options.url).host;
+    // An empty feed title is no name: the host names the source then.
+    const source = this.options.source ?? (feed.title?.trim() || new URL(this.options.url).host);
     const ts = this.now();
     const out: NewsEvent[] = [];
     for (const item of feed.items) {

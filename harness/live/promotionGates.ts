@@ -82,11 +82,27 @@ export interface PromotionCheck {
   reason: string | null;
 }
 
-type Row = Record<string, unknown>;
-async function rows(c: DuckDBConnection, sql: string, params: Array<string | number>): Promise<Row[]> {
-  return (await c.runAndReadAll(sql, params)).getRowObjectsJS() as Row[];
+async function rows<T>(c: DuckDBConnection, schema: z.ZodType<T>, what: string, sql: string, params: Array<string | number>): Promise<T[]> {
+  return (await c.runAndReadAll(sql, params)).getRowObjectsJS().map((row, i) => {
+    const r = schema.safeParse(row);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0];
+    throw new Error(`results DB ${what} row ${i + 1}: field ${issue?.path.join(".") || "(row)"}: ${issue?.message ?? "invalid"}`);
+  });
 }
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+/** DuckDB hands DOUBLE as number and BIGINT as bigint: both read as a number. */
+const Num = z.union([z.number(), z.bigint()]).transform(Number);
+const RunRow = z.object({
+  run_id: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  config_hash: z.string(),
+  config_json: z.string(),
+  sim_start: Num.nullable(),
+  sim_end: Num.nullable(),
+});
+const MetricRow = z.object({ model: z.string(), metric: z.string(), value: Num.nullable(), lo: Num.nullable(), hi: Num.nullable() });
+type MetricRow = z.infer<typeof MetricRow>;
 
 /** The newest completed replay of this exact config hash, judged against the gates. */
 export async function checkPromotion(
@@ -98,13 +114,15 @@ export async function checkPromotion(
 ): Promise<PromotionCheck> {
   const runs = await rows(
     c,
+    z.object({ run_id: z.string() }),
+    "runs",
     `SELECT run_id FROM runs WHERE config_hash = $1 AND kind IN ('replay', 'sweep') AND status = 'completed' ORDER BY finished_at DESC NULLS LAST, started_at DESC LIMIT 1`,
     [configHash],
   );
   if (runs.length === 0) {
     return { passed: false, configHash, runId: null, model: null, environment, gates: [], reason: `no completed replay of config ${configHash} in the results DB: run \`tapedeck replay\` with it first` };
   }
-  return checkRun(c, String(runs[0]!.run_id), environment, gates, opts);
+  return checkRun(c, runs[0]!.run_id, environment, gates, opts);
 }
 
 /** Judge one run (what `tapedeck promote <run>` shows). */
@@ -115,45 +133,61 @@ export async function checkRun(
   gates: PromotionGatesConfig = DEFAULT_PROMOTION_GATES,
   opts: { cwd?: string } = {},
 ): Promise<PromotionCheck> {
-  const [run] = await rows(c, `SELECT run_id, kind, status, config_hash, config_json, sim_start, sim_end FROM runs WHERE run_id = $1`, [runId]);
+  const [run] = await rows(c, RunRow, "runs", `SELECT run_id, kind, status, config_hash, config_json, sim_start, sim_end FROM runs WHERE run_id = $1`, [runId]);
   if (!run) throw new Error(`run ${runId} is not in the results database`);
-  const configHash = String(run.config_hash);
+  const configHash = run.config_hash;
   const base = { configHash, runId, environment };
   // A sweep variant is a replay of its own config; a redecide reuses another config's forecasts, so it cannot vouch for this one.
   if ((run.kind !== "replay" && run.kind !== "sweep") || run.status !== "completed") {
-    return { ...base, passed: false, model: null, gates: [], reason: `run ${runId} is a ${String(run.status)} ${String(run.kind)} run; only a completed replay can promote a config` };
+    return { ...base, passed: false, model: null, gates: [], reason: `run ${runId} is a ${run.status} ${run.kind} run; only a completed replay can promote a config` };
   }
-  const metrics = await rows(c, `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1`, [runId]);
+  const metrics = await rows(c, MetricRow, "metrics", `SELECT model, metric, value, lo, hi FROM metrics WHERE run_id = $1`, [runId]);
   const get = (model: string, metric: string) => metrics.find((m) => m.model === model && m.metric === metric);
   const model = actingModel(metrics);
 
   const out: GateResult[] = [];
   // 1. enough scored forecasts
-  const scored = model === null ? 0 : (num(get(model, "scored")?.value) ?? 0);
+  const scored = model === null ? 0 : (get(model, "scored")?.value ?? 0);
   out.push({ gate: "scored_forecasts", value: scored, threshold: `≥ ${gates.minScoredForecasts}`, passed: scored >= gates.minScoredForecasts, detail: model === null ? "no forecasts" : `model ${model}` });
   // 2. Brier skill against the market, lower bound of the 95% interval
   const skill = model === null ? undefined : get(model, "brier_skill");
-  const lo = num(skill?.lo);
+  const lo = skill?.lo ?? null;
   out.push({
     gate: "brier_skill_lower_bound",
     value: lo,
     threshold: `> ${gates.minBrierSkillLowerBound}`,
     passed: lo !== null && lo > gates.minBrierSkillLowerBound,
-    detail: skill === undefined ? "no Brier skill (no market prices with the forecasts?)" : lo === null ? "no interval (bootstrapSamples 0?)" : `skill ${fmt(num(skill.value))} [${fmt(lo)}, ${fmt(num(skill.hi))}]`,
+    detail: skill === undefined ? "no Brier skill (no market prices with the forecasts?)" : lo === null ? "no interval (bootstrapSamples 0?)" : `skill ${fmt(skill.value)} [${fmt(lo)}, ${fmt(skill.hi)}]`,
   });
+  // A figure the run lacks fails its gate (value null): a gate never passes on a figure it could not read.
+  const missing = (metric: string) => `the run has no ${metric} metric`;
   // 3. P&L after fees and AI spend
-  const pnl = num(get("*", "pnl_usd")?.value) ?? 0;
-  const ai = num(get("*", "ai_spend_usd")?.value) ?? 0;
-  const net = num(get("*", "net_pnl_usd")?.value) ?? pnl - ai;
-  out.push({ gate: "net_pnl_usd", value: net, threshold: `> ${gates.minNetPnlUsd}`, passed: net > gates.minNetPnlUsd, detail: `P&L after fees ${fmt(pnl)} − AI ${fmt(ai)}` });
+  const pnl = get("*", "pnl_usd")?.value ?? null;
+  const ai = get("*", "ai_spend_usd")?.value ?? null;
+  const net = get("*", "net_pnl_usd")?.value ?? (pnl !== null && ai !== null ? pnl - ai : null);
+  out.push({
+    gate: "net_pnl_usd",
+    value: net,
+    threshold: `> ${gates.minNetPnlUsd}`,
+    passed: net !== null && net > gates.minNetPnlUsd,
+    detail: net === null ? missing(pnl === null ? "pnl_usd" : "ai_spend_usd") : `P&L after fees ${fmt(pnl)} − AI ${fmt(ai)}`,
+  });
   // 4. drawdown
-  const dd = num(get("*", "max_drawdown_fraction")?.value) ?? 0;
-  out.push({ gate: "max_drawdown_fraction", value: dd, threshold: `< ${gates.maxDrawdownFraction}`, passed: dd < gates.maxDrawdownFraction, detail: `max drawdown $${fmt(num(get("*", "max_drawdown_usd")?.value) ?? 0)}` });
+  const dd = get("*", "max_drawdown_fraction")?.value ?? null;
+  out.push({
+    gate: "max_drawdown_fraction",
+    value: dd,
+    threshold: `< ${gates.maxDrawdownFraction}`,
+    passed: dd !== null && dd < gates.maxDrawdownFraction,
+    detail: dd === null ? missing("max_drawdown_fraction") : `max drawdown $${fmt(get("*", "max_drawdown_usd")?.value ?? null)}`,
+  });
   // 5. AI cost per simulated day against the router's daily budget
-  const days = Math.max(1 / 24, (Number(run.sim_end ?? 0) - Number(run.sim_start ?? 0)) / 86_400_000);
-  const perDay = ai / days;
-  const budget = routerDailyBudgetUsd(String(run.config_json), opts.cwd);
-  if (budget.usd === null) {
+  const days = Math.max(1 / 24, ((run.sim_end ?? 0) - (run.sim_start ?? 0)) / 86_400_000);
+  const perDay = ai === null ? null : ai / days;
+  const budget = routerDailyBudgetUsd(run.config_json, opts.cwd);
+  if (ai === null || perDay === null) {
+    out.push({ gate: "ai_usd_per_day", value: null, threshold: budget.usd === null ? "= 0 (no router daily budget)" : `≤ ${fmt(budget.usd * gates.maxAiBudgetShare)}`, passed: false, detail: missing("ai_spend_usd") });
+  } else if (budget.usd === null) {
     out.push({ gate: "ai_usd_per_day", value: perDay, threshold: "= 0 (no router daily budget)", passed: ai === 0, detail: budget.why });
   } else {
     const cap = budget.usd * gates.maxAiBudgetShare;
@@ -171,8 +205,8 @@ export async function checkRun(
 }
 
 /** The run's only model, else its "consensus", else the one with the most scored forecasts. */
-function actingModel(metrics: Row[]): string | null {
-  const scored = metrics.filter((m) => m.model !== "*" && m.metric === "scored").map((m) => ({ model: String(m.model), n: Number(m.value ?? 0) }));
+function actingModel(metrics: readonly MetricRow[]): string | null {
+  const scored = metrics.filter((m) => m.model !== "*" && m.metric === "scored").map((m) => ({ model: m.model, n: m.value ?? 0 }));
   if (scored.length === 0) return null;
   if (scored.length === 1) return scored[0]!.model;
   if (scored.some((s) => s.model === "consensus")) return "consensus";

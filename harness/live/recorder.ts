@@ -28,23 +28,26 @@ import { join, resolve } from "node:path";
 import { openDb, sqlString } from "../db/duckdb.ts";
 import type { MarketEvent } from "../events/types.ts";
 import { unitsToDollars } from "../money/money.ts";
-import { DATASET_FORMAT, MANIFEST_FILE, TABLE_COLUMNS, type Manifest, type MarketRow, type RecordingGap, type TableEntry, type TableName } from "../../datasets/format.ts";
+import { z } from "zod";
+import { DATASET_FORMAT, MANIFEST_FILE, MarketRow, NewsRow, OrderbookRow, QuoteRow, RecordingGap, TABLE_COLUMNS, TradeRow, type Manifest, type TableEntry, type TableName } from "../../datasets/format.ts";
 import { TABLE_ORDER } from "../../datasets/datasetWriter.ts";
 import { fileSha256 } from "../../datasets/sha256.ts";
 import { formatValidationProblem, validateDataset } from "../../datasets/validate.ts";
 import type { LiveMarket } from "./marketDirectory.ts";
 import type { FeedGap } from "./liveSource.ts";
 
-/** One journal line. */
-type JournalRow =
-  | { t: "quotes"; ts: number; ticker: string; yes_bid: number | null; yes_ask: number | null; last_price: number | null; volume: number | null; open_interest: number | null }
-  | { t: "trades"; ts: number; ticker: string; trade_id: string; yes_price: number; count: number; taker_side: "yes" | "no" }
-  | { t: "orderbook"; ts: number; ticker: string; yes: Array<[number, number]>; no: Array<[number, number]> }
-  | { t: "news"; ts: number; id: string; source: string; title: string; summary: string | null; url: string | null; tickers: string[] | null }
-  | ({ t: "markets"; seen: number } & MarketRow)
-  | ({ t: "gap" } & RecordingGap)
-  | { t: "session"; start: number; series: string[]; tickers: string[]; feeds: string[] }
-  | { t: "alive"; ts: number };
+/** One journal line: a dataset row (the trades' `seq` is given when the dataset is built) or a recorder note. */
+const JournalRow = z.discriminatedUnion("t", [
+  QuoteRow.extend({ t: z.literal("quotes") }),
+  TradeRow.omit({ seq: true }).extend({ t: z.literal("trades") }),
+  OrderbookRow.extend({ t: z.literal("orderbook") }),
+  NewsRow.extend({ t: z.literal("news") }),
+  MarketRow.extend({ t: z.literal("markets"), seen: z.number().int().nonnegative() }),
+  RecordingGap.extend({ t: z.literal("gap") }),
+  z.object({ t: z.literal("session"), start: z.number().int().nonnegative(), series: z.array(z.string()), tickers: z.array(z.string()), feeds: z.array(z.string()) }),
+  z.object({ t: z.literal("alive"), ts: z.number().int().nonnegative() }),
+]);
+type JournalRow = z.infer<typeof JournalRow>;
 
 export interface RecorderOptions {
   /** Close a segment (and rebuild the dataset) this often, ms. */
@@ -186,12 +189,14 @@ export class Recorder {
     writeSync(this.#fd, text);
     fsyncSync(this.#fd);
     let rows = 0;
+    // A fresh object per ack: an ack handed out earlier keeps the counts it was acknowledged with.
+    const byTable = { ...this.#ack.byTable };
     for (const [t, n] of Object.entries(this.#pendingCounts)) {
-      this.#ack.byTable[t] = (this.#ack.byTable[t] ?? 0) + n;
+      byTable[t] = (byTable[t] ?? 0) + n;
       rows += n;
     }
     this.#pendingCounts = {};
-    this.#ack = { ...this.#ack, rows: this.#ack.rows + rows, segment: this.#segment, lastTradeId: this.#pendingTradeId ?? this.#ack.lastTradeId };
+    this.#ack = { ...this.#ack, byTable, rows: this.#ack.rows + rows, segment: this.#segment, lastTradeId: this.#pendingTradeId ?? this.#ack.lastTradeId };
     this.#opts.onAck?.(this.#ack);
   }
 
@@ -287,11 +292,18 @@ function readJournal(journalDir: string): { rows: JournalRow[]; segments: number
     lines.pop();
     for (const [i, line] of lines.entries()) {
       if (line === "") continue;
+      let json: unknown;
       try {
-        rows.push(JSON.parse(line) as JournalRow);
+        json = JSON.parse(line);
       } catch {
         throw new Error(`${join(journalDir, f)} line ${i + 1}: not a JSON row (the journal is damaged)`);
       }
+      const row = JournalRow.safeParse(json);
+      if (!row.success) {
+        const issue = row.error.issues[0];
+        throw new Error(`${join(journalDir, f)} line ${i + 1}: field ${issue?.path.join(".") || "(row)"}: ${issue?.message ?? "invalid"} (the journal is damaged)`);
+      }
+      rows.push(row.data);
     }
   }
   const last = files.at(-1);

@@ -98,31 +98,40 @@ export interface NodeOutcome {
 export async function runNode(req: NodeRun): Promise<NodeOutcome> {
   const started = performance.now();
   const { config, runId, clock, source } = req;
-  // Checked before the run starts: a `models` key that names no routed model would mark no forecast as contaminated.
-  const trainingCutoffs = (() => {
-    try {
-      return resolveTrainingCutoffs(config.models, Object.keys(config.models).length > 0 ? resolveRouterConfig(config) : undefined);
-    } catch (error) {
-      throw error instanceof ConfigError ? error : new ConfigError(error instanceof Error ? error.message : String(error));
-    }
-  })();
+  let trainingCutoffs: ReturnType<typeof resolveTrainingCutoffs>;
+  let store: DuckDbStore;
+  let resumeFrom: number;
+  try {
+    // Checked before the run starts: a `models` key that names no routed model would mark no forecast as contaminated.
+    trainingCutoffs = (() => {
+      try {
+        return resolveTrainingCutoffs(config.models, Object.keys(config.models).length > 0 ? resolveRouterConfig(config) : undefined);
+      } catch (error) {
+        throw error instanceof ConfigError ? error : new ConfigError(error instanceof Error ? error.message : String(error));
+      }
+    })();
+    ({ store, resumeFrom } = await DuckDbStore.forRun(
+      req.db,
+      {
+        runId,
+        parentRunId: req.parentRunId,
+        kind: req.kind,
+        label: req.label,
+        configHash: configHash(config),
+        configJson: canonicalJson(config),
+        datasetName: req.dataset.name,
+        datasetHash: req.dataset.hash,
+        datasetPath: req.dataset.path,
+        codeVersion: codeVersion(),
+      },
+      req.resume,
+    ));
+  } catch (error) {
+    // The run never started: the source it was handed is closed all the same.
+    await source.close().catch(() => undefined);
+    throw error;
+  }
   for (const w of trainingCutoffs.warnings) (req.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(w);
-  const { store, resumeFrom } = await DuckDbStore.forRun(
-    req.db,
-    {
-      runId,
-      parentRunId: req.parentRunId,
-      kind: req.kind,
-      label: req.label,
-      configHash: configHash(config),
-      configJson: canonicalJson(config),
-      datasetName: req.dataset.name,
-      datasetHash: req.dataset.hash,
-      datasetPath: req.dataset.path,
-      codeVersion: codeVersion(),
-    },
-    req.resume,
-  );
 
   req.onStart?.(runId);
   if ((config.strategy.kind === "llm" || config.strategy.kind === "consensus") && !req.resume) {

@@ -7,6 +7,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { FakeExchange, type StartedExchange } from "../../harness/live/fakeKalshi/exchange.ts";
 import { FakeKalshiWs } from "../../harness/live/fakeKalshi/ws.ts";
 import { KalshiCredentials } from "../../harness/live/kalshi/credentials.ts";
+import type { Feed } from "../../harness/live/feedConnection.ts";
+import { kalshiWebSocketHeaders } from "../../harness/live/kalshi/signing.ts";
 
 export interface FakeVenue {
   exchange: FakeExchange;
@@ -37,6 +39,21 @@ export async function startFakeVenue(options: { pingMs?: number; balanceDollars?
       await ws.close();
       await started.close();
     },
+  };
+}
+
+/** A demo feed on the venue, signed with its account's key, following `series` (as `openFeed` builds for Kalshi). */
+export function venueFeed(v: FakeVenue, series: string[]): Feed {
+  return {
+    environment: "demo",
+    restBase: v.started.restBase,
+    wsUrl: v.started.wsUrl,
+    credentials: v.credentials,
+    authHeaders: () => kalshiWebSocketHeaders(v.credentials),
+    series,
+    tickers: [],
+    fake: null,
+    close: async () => undefined,
   };
 }
 

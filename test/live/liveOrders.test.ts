@@ -8,9 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Feed } from "../../harness/live/feedConnection.ts";
 import { setUpScriptedMarkets, runScriptedSession } from "../../harness/live/fakeKalshi/scriptedSession.ts";
-import { kalshiWebSocketHeaders } from "../../harness/live/kalshi/signing.ts";
 import { LiveRun } from "../../harness/live/liveNode.ts";
 import { authorizeLive, loadPromotionGates } from "../../harness/live/promotionGates.ts";
 import { runReplay } from "../../harness/replay/runReplay.ts";
@@ -19,7 +17,7 @@ import { configHash, parseRunConfig } from "../../strategies/runConfig.ts";
 import { loopbackRouter, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { market, tempDir, writeTinyDataset } from "../fixtures/tinyDataset.ts";
 import type { OpenAiLoopback } from "../loopback/openaiServer.ts";
-import { startFakeVenue, waitFor, type FakeVenue } from "./fakeMarket.ts";
+import { startFakeVenue, waitFor, venueFeed, type FakeVenue } from "./fakeMarket.ts";
 
 let venue: FakeVenue | null = null;
 let model: OpenAiLoopback | null = null;
@@ -59,17 +57,7 @@ describe("trade --live on the fake exchange", () => {
       venue = await startFakeVenue({ balanceDollars: 1000 });
       const v = venue;
       const markets = setUpScriptedMarkets(v.exchange, { series: "KXLIVE", markets: 2 });
-      const feed: Feed = {
-        environment: "demo",
-        restBase: v.started.restBase,
-        wsUrl: v.started.wsUrl,
-        credentials: v.credentials,
-        authHeaders: () => kalshiWebSocketHeaders(v.credentials),
-        series: [markets.series],
-        tickers: [],
-        fake: null,
-        close: async () => undefined,
-      };
+      const feed = venueFeed(v, [markets.series]);
       const run = new LiveRun({ config, db, feed, mode: "live", reconcile: { mode: "report", everyMs: 60_000 } });
       const done = run.run();
       await waitFor("the account's first fill", () => v.exchange.fills(v.keyId).length > 0, 8_000);

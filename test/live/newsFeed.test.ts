@@ -25,6 +25,7 @@ const atom = () =>
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === "/rss") res.writeHead(200, { "content-type": "application/rss+xml" }).end(rss());
+    else if (req.url === "/untitled") res.writeHead(200, { "content-type": "application/rss+xml" }).end(rss().replace("<title>Wire</title>", "<title> </title>"));
     else if (req.url === "/atom") res.writeHead(200, { "content-type": "application/atom+xml" }).end(atom());
     else res.writeHead(500).end("down");
   });
@@ -68,5 +69,12 @@ describe("news feeds", () => {
     broken.stop();
     expect(broken.failures).toBeGreaterThan(0);
     expect(broken.lastError).toMatch(/500/);
+  });
+
+  it("names the source by the feed's host when the feed's title is empty", async () => {
+    items = [{ title: "Untitled wire", link: "http://x/u" }];
+    const [n] = await new NewsFeed({ url: `${origin}/untitled` }, () => 1).poll();
+    const host = new URL(origin).host;
+    expect(n).toMatchObject({ source: host, id: newsId(host, "Untitled wire") });
   });
 });

@@ -9,9 +9,7 @@
  */
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Feed } from "../../harness/live/feedConnection.ts";
 import { runScriptedSession, setUpScriptedMarkets } from "../../harness/live/fakeKalshi/scriptedSession.ts";
-import { kalshiWebSocketHeaders } from "../../harness/live/kalshi/signing.ts";
 import { LiveRun } from "../../harness/live/liveNode.ts";
 import { RecordSession } from "../../harness/live/recordSession.ts";
 import { runReplay } from "../../harness/replay/runReplay.ts";
@@ -21,7 +19,7 @@ import { validateDataset } from "../../datasets/validate.ts";
 import { loopbackRouter, startScriptedForecaster } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 import { chatRequests, type OpenAiLoopback } from "../loopback/openaiServer.ts";
-import { startFakeVenue, waitFor, type FakeVenue } from "./fakeMarket.ts";
+import { startFakeVenue, waitFor, venueFeed, type FakeVenue } from "./fakeMarket.ts";
 
 let venue: FakeVenue | null = null;
 let model: OpenAiLoopback | null = null;
@@ -53,17 +51,7 @@ describe("live → tape → replay", () => {
       risk: { minConfidence: 0.5, minVolume: 0, minEdge: 0 },
       models: { "scripted/par-1": { trainingCutoff: "2025-01-01T00:00:00Z" } },
     });
-    const feed: Feed = {
-      environment: "demo",
-      restBase: v.started.restBase,
-      wsUrl: v.started.wsUrl,
-      credentials: v.credentials,
-      authHeaders: () => kalshiWebSocketHeaders(v.credentials),
-      series: [markets.series],
-      tickers: [],
-      fake: null,
-      close: async () => undefined,
-    };
+    const feed = venueFeed(v, [markets.series]);
     const db = await DuckDbStore.open(join(dir, "results.duckdb"));
     try {
       const q = async (sql: string, params: string[] = []) => (await db.connection.runAndReadAll(sql, params)).getRowObjectsJson();

@@ -23,7 +23,7 @@ const DAY = 86_400_000;
 const GOOD_HASH = "feedc0ffee123456";
 
 /** A completed replay of GOOD_HASH over 10 simulated days whose metrics pass the default gates. */
-async function insertPassingRun(db: Db, runId: string, overrides: Record<string, number> = {}): Promise<void> {
+async function insertPassingRun(db: Db, runId: string, overrides: Record<string, number> = {}, without: readonly string[] = []): Promise<void> {
   const c = db.connection;
   const config = { name: "good", strategy: { kind: "llm" }, router: { budget: { dailyUsd: "5" } } };
   await c.run(
@@ -39,7 +39,7 @@ async function insertPassingRun(db: Db, runId: string, overrides: Record<string,
     ["*", "max_drawdown_fraction", overrides.dd ?? 0.08, null, null],
     ["*", "max_drawdown_usd", 80, null, null],
   ];
-  for (const [model, metric, value, lo, hi] of m) {
+  for (const [model, metric, value, lo, hi] of m.filter(([, metric]) => !without.includes(metric))) {
     await c.run(`INSERT INTO metrics (run_id, model, metric, value, lo, hi) VALUES ($1, $2, $3, $4, $5, $6)`, [runId, model, metric, value, lo, hi]);
   }
 }
@@ -126,6 +126,20 @@ describe("promotion gates", () => {
     const bad = join(tempDir(), "gates.json");
     writeFileSync(bad, JSON.stringify({ maxDrawdownFraction: 2 }));
     expect(() => loadPromotionGates(bad)).toThrow(`${bad}: field maxDrawdownFraction:`);
+  });
+
+  it("a figure the run lacks fails its gate instead of passing as 0", async () => {
+    await insertPassingRun(db, "no-dd", { hash: 333 }, ["max_drawdown_fraction"]);
+    const noDd = await checkPromotion(db.connection, "333", "demo");
+    expect(noDd.gates.find((g) => g.gate === "max_drawdown_fraction")).toMatchObject({ value: null, passed: false, detail: "the run has no max_drawdown_fraction metric" });
+    expect(noDd.passed).toBe(false);
+    expect(noDd.reason).toBe("gate max_drawdown_fraction failed: no value (needs < 0.25; the run has no max_drawdown_fraction metric)");
+    await insertPassingRun(db, "no-ai", { hash: 444 }, ["ai_spend_usd", "net_pnl_usd"]);
+    const noAi = await checkPromotion(db.connection, "444", "demo");
+    expect(noAi.gates.filter((g) => !g.passed).map((g) => [g.gate, g.value])).toEqual([
+      ["net_pnl_usd", null],
+      ["ai_usd_per_day", null],
+    ]);
   });
 
   it("`tapedeck promote <run>` shows the gates and values (--json), records with --record, exits 3 when not promotable", async () => {

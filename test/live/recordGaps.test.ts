@@ -7,13 +7,11 @@
 import fc from "fast-check";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Feed } from "../../harness/live/feedConnection.ts";
-import { kalshiWebSocketHeaders } from "../../harness/live/kalshi/signing.ts";
 import { RecordSession } from "../../harness/live/recordSession.ts";
 import { coverageRatio } from "../../harness/live/recorder.ts";
 import { validateDataset } from "../../datasets/validate.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
-import { startFakeVenue, waitFor, type FakeVenue } from "./fakeMarket.ts";
+import { startFakeVenue, waitFor, venueFeed, type FakeVenue } from "./fakeMarket.ts";
 
 let venue: FakeVenue | null = null;
 afterAll(async () => venue?.close());
@@ -25,17 +23,7 @@ describe("recording gaps", () => {
     const T = "KXREC-26JAN01-A";
     v.exchange.addMarket({ ticker: T });
     v.exchange.seedLiquidity(T, "bid", 0.5, 10);
-    const feed: Feed = {
-      environment: "demo",
-      restBase: v.started.restBase,
-      wsUrl: v.started.wsUrl,
-      credentials: v.credentials,
-      authHeaders: () => kalshiWebSocketHeaders(v.credentials),
-      series: ["KXREC"],
-      tickers: [],
-      fake: null,
-      close: async () => undefined,
-    };
+    const feed = venueFeed(v, ["KXREC"]);
     const out = join(tempDir("td-gaps-"), "rec");
     const session = new RecordSession({ feed, out, segmentMs: 60_000 });
     const { done } = await session.start();

@@ -5,7 +5,7 @@
  * for one that failed a gate, naming the gate and its value, and accepted
  * for one that passed, on demo, each attempt a `promotions` row.
  */
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tradeCommand } from "../../harness/cli/trade.ts";
@@ -86,6 +86,14 @@ describe("tapedeck trade", () => {
     expect(report.problems).toEqual([]);
     expect(report.manifest!.tables.markets.rows).toBe(2);
     expect(report.manifest!.capabilities).toMatchObject({ hasOrderbook: true, hasBidAsk: true });
+  }, 20_000);
+
+  it("closes its recording when the session fails to start (the journal ends with the recorder's closing note)", async () => {
+    const tape = join(dir, "tape-failed");
+    await expect(trade({ record: tape, markets: ["KXNOPE-26JAN01-Z"] })).rejects.toThrow(/KXNOPE-26JAN01-Z/);
+    const journal = readdirSync(join(tape, "recording")).sort();
+    const lines = readFileSync(join(tape, "recording", journal.at(-1)!), "utf8").trim().split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { t: string }).t)).toEqual(["session", "alive"]);
   }, 20_000);
 
   describe("--live and the promotion gates", () => {

@@ -46,7 +46,7 @@ import { EndpointCosts, TokenBucketLimiter, type BucketLimit } from "./rateLimit
 const Dollars = z.string().regex(/^-?\d*\.?\d+$/, "expected a dollar string");
 const Fp = z.string().regex(/^-?\d*\.?\d+$/, "expected a fixed-point count string");
 const units = (s: string): Units => dollarsToUnits(s);
-/** Whole contracts from a 2-decimal fixed-point string (fractions are not traded yet). */
+/** Contracts from a fixed-point string, kept on its 0.01 grid (tapedeck places whole contracts; the exchange may report fractions). */
 const count = (s: string): number => Math.round(Number(s) * 100) / 100;
 
 const BucketSchema = z.object({ refill_rate: z.number().positive(), bucket_capacity: z.number().positive() });

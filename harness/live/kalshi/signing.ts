@@ -1,7 +1,8 @@
 /**
  * Kalshi's request signature, done here with node:crypto for the WebSocket
- * handshake (the SDK has no WebSocket client) and as the independent check of
- * the SDK's REST signing (test/live/kalshiSigning.test.ts).
+ * handshake (the SDK has no WebSocket client; REST requests are signed by the
+ * SDK itself, whose signature test/live/kalshiClient.test.ts checks with a
+ * verifier of its own).
  *
  * Signature = base64(RSA-PSS(SHA-256, MGF1-SHA-256, salt length = digest
  * length) over `timestamp + METHOD + path`), path including `/trade-api/v2`
