@@ -20,8 +20,3 @@ export function orderFillableAt(submitTs: number, latencyMs: number): number {
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new RangeError(`order latency must be a finite number of ms ≥ 0, got ${String(latencyMs)}`);
   return submitTs + latencyMs;
 }
-
-/** How the report names it: "fixed 500 ms". */
-export function describeOrderLatency(latencyMs: number): string {
-  return `fixed ${latencyMs} ms`;
-}
