@@ -57,6 +57,7 @@ export const PaperBrokerConfig = z
         default: FeeScheduleSchema.default({ takerRate: 0.07, makerRate: 0.0175, makerFees: false, multiplier: 1 }),
         series: FeeScheduleOverridesSchema.default({}),
       })
+      .strict()
       .default({ default: { takerRate: 0.07, makerRate: 0.0175, makerFees: false, multiplier: 1 }, series: {} }),
   })
   .strict();
