@@ -15,7 +15,8 @@ export async function costPerSignalVsEdge(o: NotebookOptions): Promise<NotebookO
     o,
     `WITH s AS (SELECT run_id, count(*) AS signals, avg(edge) AS mean_edge FROM decisions WHERE action <> 'hold' GROUP BY run_id),
      a AS (SELECT run_id, sum(cost_nusd) AS ai_nusd FROM llm_calls WHERE run_id IS NOT NULL GROUP BY run_id),
-     p AS (SELECT run_id, sum(pnl_units) AS pnl_units FROM settlements GROUP BY run_id)
+     -- P&L as the run's own pnl_usd counts it: settled positions plus those still open at the end, marked to bid.
+     p AS (SELECT run_id, sum(pnl_units) AS pnl_units FROM (SELECT run_id, pnl_units FROM settlements UNION ALL SELECT run_id, pnl_units FROM open_positions) GROUP BY run_id)
      SELECT r.run_id, coalesce(r.label, r.run_id) AS label, s.signals::BIGINT AS signals, s.mean_edge,
        coalesce(a.ai_nusd, 0) / 1e9 / s.signals AS cost_per_signal_usd,
        coalesce(p.pnl_units, 0) / 1e4 / s.signals AS pnl_per_signal_usd

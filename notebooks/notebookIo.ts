@@ -62,7 +62,7 @@ export function notebookOptions(name: string, argv: string[] = process.argv.slic
   return { dbPath: values.db ?? DEFAULT_DB_PATH, outDir: values.out ?? join("reports", "out", "notebooks", name), ...(runs && runs.length > 0 ? { runs } : {}) };
 }
 
-const RUN_TABLES = ["forecasts", "outcomes", "decisions", "orders", "fills", "settlements", "llm_calls", "equity", "metrics", "calibration_bins"] as const;
+const RUN_TABLES = ["forecasts", "outcomes", "decisions", "orders", "fills", "settlements", "open_positions", "llm_calls", "equity", "metrics", "calibration_bins"] as const;
 
 /** Runs the notebook's SQL with every run table shadowed by the chosen runs' rows. */
 export async function readRows(o: Pick<NotebookOptions, "dbPath" | "runs">, sql: string): Promise<Row[]> {

@@ -3,7 +3,7 @@
  * stored metrics cover whole runs, so under a filter every figure is
  * recomputed from the raw rows of the chosen markets: each query runs with
  * CTEs that shadow the raw tables (forecasts, decisions, fills, settlements,
- * outcomes, llm_calls) by their filtered rows. Figures that need the whole
+ * open_positions, outcomes, llm_calls) by their filtered rows. Figures that need the whole
  * book (ROI, Sharpe, drawdown, equity) are left out, not mixed in.
  */
 import { sqlList } from "./query.ts";
@@ -44,6 +44,7 @@ export function scopeSql(sql: string, f: MarketFilter | undefined): string {
     byMarket("decisions"),
     byMarket("fills"),
     byMarket("settlements"),
+    byMarket("open_positions"),
     byMarket("outcomes"),
     // Model calls carry no ticker: a call belongs to the market of the forecast that made it.
     `llm_calls AS (SELECT * FROM main.llm_calls WHERE (run_id, call_id) IN (SELECT run_id, llm_call_id FROM main.forecasts WHERE (run_id, ticker) IN (${kept}) AND llm_call_id IS NOT NULL))`,

@@ -57,7 +57,8 @@ function modelFallbackSql(ids: string, hasOutcomes: boolean, filtered: boolean):
     ? `sc AS (SELECT f.run_id, f.model, avg((f.probability - o.y) ^ 2) AS brier,
           avg(-(o.y * ln(greatest(1e-6, least(1 - 1e-6, f.probability))) + (1 - o.y) * ln(1 - greatest(1e-6, least(1 - 1e-6, f.probability))))) AS log_loss,
           1 - avg((f.probability - o.y) ^ 2) / nullif(avg((f.market_price - o.y) ^ 2), 0) AS brier_skill,
-          avg(CASE WHEN (f.probability >= 0.5) = (o.y = 1) THEN 1.0 ELSE 0.0 END) AS accuracy,
+          -- As harness/metrics/scoring.ts accuracy(): exactly 0.5 takes no side and counts half right.
+          avg(CASE WHEN f.probability = 0.5 THEN 0.5 WHEN (f.probability > 0.5) = (o.y = 1) THEN 1.0 ELSE 0.0 END) AS accuracy,
           avg((f.market_price - o.y) ^ 2) AS market_brier
         FROM forecasts f JOIN (SELECT run_id, ticker, CASE result WHEN 'yes' THEN 1 ELSE 0 END AS y FROM outcomes WHERE result IN ('yes', 'no')) o
           USING (run_id, ticker)
@@ -89,7 +90,9 @@ function runFallbackSql(ids: string): string {
     WITH r AS (SELECT run_id FROM runs WHERE run_id IN (${ids})),
     d AS (SELECT run_id, count(*) FILTER (WHERE action <> 'hold') AS signals FROM decisions WHERE run_id IN (${ids}) GROUP BY run_id),
     t AS (SELECT run_id, count(*) AS trades FROM fills WHERE run_id IN (${ids}) GROUP BY run_id),
-    s AS (SELECT run_id, sum(pnl_units) AS pnl FROM settlements WHERE run_id IN (${ids}) GROUP BY run_id),
+    -- P&L as runMetrics counts it: settled positions plus those still open at the end, marked to bid.
+    s AS (SELECT run_id, sum(pnl_units) AS pnl FROM (SELECT run_id, pnl_units FROM settlements UNION ALL SELECT run_id, pnl_units FROM open_positions)
+           WHERE run_id IN (${ids}) GROUP BY run_id),
     a AS (SELECT run_id, sum(cost_nusd) AS ai FROM llm_calls WHERE run_id IN (${ids}) GROUP BY run_id)
     SELECT r.run_id, d.signals::DOUBLE AS signals, t.trades::DOUBLE AS trades, s.pnl / 1e4 AS pnl_usd, a.ai / 1e9 AS ai_spend_usd,
       CASE WHEN s.pnl IS NOT NULL THEN s.pnl / 1e4 - coalesce(a.ai, 0) / 1e9 END AS net_pnl_usd,
@@ -138,6 +141,17 @@ async function leaderboard(c: DuckDBConnection, runs: readonly SelectedRun[], id
     }
   }
   return rows;
+}
+
+/**
+ * SQL for harness/metrics/calibration.ts binIndex(p, bins): the k with k/B ≤ p < (k+1)/B against the double
+ * edges k/B, so 0.8999999999999999 is in bin 8 although floor(p × 10) is 9; p ≥ 1 in the last bin.
+ */
+export function binSql(p: string, bins: number): string {
+  const k = `floor(${p} * ${bins})`;
+  return `(CASE WHEN ${k} >= ${bins} THEN ${bins - 1} WHEN ${k} < 0 THEN 0
+      WHEN ${p} < ${k} / ${bins} THEN ${k} - 1
+      WHEN ${k} + 1 < ${bins} AND ${p} >= (${k} + 1) / ${bins} THEN ${k} + 1 ELSE ${k} END)::INTEGER`;
 }
 
 export interface ReportScope {
@@ -208,7 +222,7 @@ export async function loadReportData(c: DuckDBConnection, runs: SelectedRun[], s
   // Stored calibration bins cover whole runs; under a market filter they are rebuilt from the filtered forecasts.
   const reliability = isFiltered(filter)
     ? await q(
-        `SELECT f.model, least(9, floor(f.probability * 10))::INTEGER AS bin, count(*)::BIGINT AS n, avg(f.probability) AS mean_forecast,
+        `SELECT f.model, ${binSql("f.probability", 10)} AS bin, count(*)::BIGINT AS n, avg(f.probability) AS mean_forecast,
            avg(CASE o.result WHEN 'yes' THEN 1.0 ELSE 0.0 END) AS observed_rate
          FROM forecasts f JOIN outcomes o USING (run_id, ticker)
          WHERE f.run_id IN (${ids}) AND NOT f.abstained AND f.probability IS NOT NULL AND o.result IN ('yes', 'no') GROUP BY ALL ORDER BY f.model, bin`,

@@ -109,8 +109,4 @@ export class FeeTimeline {
     }
     return last ? { ...schedule, feeType: last.feeType, multiplier: last.multiplier } : schedule;
   }
-
-  get hasChanges(): boolean {
-    return this.#bySeries.size > 0;
-  }
 }

@@ -54,14 +54,17 @@ export const FEE_TYPES = ["quadratic", "quadratic_with_maker_fees", "quadratic_w
 export const FeeType = z.enum(FEE_TYPES);
 export type FeeType = z.infer<typeof FeeType>;
 
-export const FeeScheduleSchema = z.object({
-  takerRate: z.number().min(0).max(1).default(0.07),
-  makerRate: z.number().min(0).max(1).default(0.0175),
-  makerFees: z.boolean().default(false),
-  multiplier: z.number().min(0).max(100).default(1),
-  feeType: FeeType.optional(),
-  flatFeeUnits: z.number().int().min(0).max(10_000).optional(),
-});
+// Strict: a typo (`makerFee`) would otherwise leave the default in force, silently.
+export const FeeScheduleSchema = z
+  .object({
+    takerRate: z.number().min(0).max(1).default(0.07),
+    makerRate: z.number().min(0).max(1).default(0.0175),
+    makerFees: z.boolean().default(false),
+    multiplier: z.number().min(0).max(100).default(1),
+    feeType: FeeType.optional(),
+    flatFeeUnits: z.number().int().min(0).max(10_000).optional(),
+  })
+  .strict();
 
 /** Kalshi's general schedule: taker 0.07, maker fees off, multiplier 1. */
 export const DEFAULT_FEE_SCHEDULE: Readonly<FeeSchedule> = Object.freeze({
@@ -79,14 +82,16 @@ export const DEFAULT_FEE_SCHEDULE: Readonly<FeeSchedule> = Object.freeze({
 export type FeeScheduleOverride = { [K in keyof FeeSchedule]?: FeeSchedule[K] | undefined };
 export type FeeScheduleOverrides = Readonly<Record<string, FeeScheduleOverride>>;
 // No defaults here: a field an override leaves out must keep the base schedule's value.
-export const FeeScheduleOverrideSchema = z.object({
-  takerRate: z.number().min(0).max(1).optional(),
-  makerRate: z.number().min(0).max(1).optional(),
-  makerFees: z.boolean().optional(),
-  multiplier: z.number().min(0).max(100).optional(),
-  feeType: FeeType.optional(),
-  flatFeeUnits: z.number().int().min(0).max(10_000).optional(),
-});
+export const FeeScheduleOverrideSchema = z
+  .object({
+    takerRate: z.number().min(0).max(1).optional(),
+    makerRate: z.number().min(0).max(1).optional(),
+    makerFees: z.boolean().optional(),
+    multiplier: z.number().min(0).max(100).optional(),
+    feeType: FeeType.optional(),
+    flatFeeUnits: z.number().int().min(0).max(10_000).optional(),
+  })
+  .strict();
 export const FeeScheduleOverridesSchema = z.record(z.string().min(1), FeeScheduleOverrideSchema);
 
 /** The fee schedule for one series: the default, overlaid with the best-matching override. */

@@ -28,6 +28,7 @@ import {
   fillAgainstQuote,
   fillAgainstTradePrint,
   fillOnPrint,
+  FILL_MODEL_NAMES,
   PrintMakerFillOptionsSchema,
   TradePrintFillOptionsSchema,
   type Fill,
@@ -39,7 +40,7 @@ export const PaperBrokerConfig = z
   .object({
     bankrollUsd: z.number().positive().default(1000),
     /** `auto` picks book when the dataset has order books, quote when it has bid/ask, else print-maker. */
-    fillModel: z.enum(["auto", "quote", "book", "print-maker", "trade-print"]).default("auto"),
+    fillModel: z.enum(["auto", ...FILL_MODEL_NAMES]).default("auto"),
     /** Order latency: decision to exchange, ms of the run's clock (harness/latency/orderLatency.ts). */
     latencyMs: z.number().int().min(0).default(500),
     /** How long a resting (print-maker, trade-print) order rests before the rest expires, ms. */
@@ -57,6 +58,7 @@ export const PaperBrokerConfig = z
         default: FeeScheduleSchema.default({ takerRate: 0.07, makerRate: 0.0175, makerFees: false, multiplier: 1 }),
         series: FeeScheduleOverridesSchema.default({}),
       })
+      .strict()
       .default({ default: { takerRate: 0.07, makerRate: 0.0175, makerFees: false, multiplier: 1 }, series: {} }),
   })
   .strict();

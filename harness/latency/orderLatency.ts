@@ -1,8 +1,11 @@
 /**
  * Order latency: how long an order takes from the decision that placed it
  * to the venue (DESIGN.md "The pipeline"). A paper order is not fillable
- * before then, so it can only meet market data that arrived after it left:
- * never the quote or print the strategy decided on.
+ * before then: a resting order (print-maker) only meets prints that came
+ * after it arrived, never the print the strategy decided on; a taker order
+ * (quote, book) meets the quote or book standing when it arrives, checked at
+ * the first event at or after then, which is still the one the strategy saw
+ * when nothing newer was recorded in between.
  *
  * - `fixed` (the only model today): a constant delay, the run config's
  *   `broker.latencyMs` (default 500 ms of the run's clock). It is applied
@@ -16,9 +19,4 @@
 export function orderFillableAt(submitTs: number, latencyMs: number): number {
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new RangeError(`order latency must be a finite number of ms ≥ 0, got ${String(latencyMs)}`);
   return submitTs + latencyMs;
-}
-
-/** How the report names it: "fixed 500 ms". */
-export function describeOrderLatency(latencyMs: number): string {
-  return `fixed ${latencyMs} ms`;
 }

@@ -5,9 +5,11 @@
  * (read oldest first). Replay delivers trades in that order.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { readFile, writeFile, mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { importKalshi } from "../../datasets/importers/kalshi.ts";
+import { validateDataset } from "../../datasets/validate.ts";
+import { openDb, sqlString } from "../../harness/db/duckdb.ts";
 import { ReplaySource } from "../../harness/events/replaySource.ts";
 import type { TradeEvent } from "../../harness/events/types.ts";
 import { FIXTURES, copyFixture, tempDir } from "./helpers.ts";
@@ -90,5 +92,30 @@ describe("trade source order (written here: ids that sort against the source)", 
     expect(rows.map((r) => r["trade_id"])).toEqual(["x", "z", "y", "w"]);
     const trades = (await replayTrades(out)).filter((t) => t.ts === ms);
     expect(trades.map((t) => t.tradeId)).toEqual(["x", "z", "y", "w"]);
+  });
+});
+
+describe("trade file order (validate)", () => {
+  it("refuses a trades file whose rows of one ms are out of seq order, naming the row and field", async () => {
+    const out = join(tmp.dir, "ds");
+    await importKalshi(join(FIXTURES, "kalshi-same-ms"), out);
+    expect((await validateDataset(out)).ok).toBe(true);
+    // Rewrite the file with the three prints of 06:11:10.025 in reverse seq order (everything else as it was).
+    const path = join(out, "trades.parquet");
+    const db = await openDb(":memory:");
+    try {
+      await db.connection.run(
+        `COPY (SELECT * FROM read_parquet(${sqlString(path)}) ORDER BY ts, CASE WHEN ts = ${Date.parse("2025-11-08T06:11:10.025Z")} THEN -seq ELSE seq END)
+           TO ${sqlString(`${path}.new`)} (FORMAT parquet)`,
+      );
+    } finally {
+      db.close();
+    }
+    await rename(`${path}.new`, path);
+    const report = await validateDataset(out);
+    const seqProblems = report.problems.filter((p) => p.field === "seq");
+    expect(seqProblems).toHaveLength(2);
+    expect(seqProblems[0]).toMatchObject({ table: "trades", file: path });
+    expect(seqProblems[0]!.message).toMatch(/in the same ms: rows of one ts must be in seq order/);
   });
 });

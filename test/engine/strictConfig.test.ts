@@ -33,6 +33,10 @@ describe("unknown keys are rejected in every section, with a did-you-mean", () =
     ["strategy", { strategy: { kind: "momentum", lookbak: 3 } }, /field strategy: unknown key "lookbak" \(did you mean "lookback"\?\)/],
     ["filter", { strategy: { kind: "market" }, filter: { kind: "interval", minIntervalMS: 5 } }, /field filter: unknown key "minIntervalMS" \(did you mean "minIntervalMs"\?\)/],
     ["broker", { strategy: { kind: "market" }, broker: { latencyMS: 5 } }, /field broker: unknown key "latencyMS" \(did you mean "latencyMs"\?\)/],
+    ["broker.tradePrint", { strategy: { kind: "market" }, broker: { tradePrint: { halfSpreadUnit: 50 } } }, /field broker\.tradePrint: unknown key "halfSpreadUnit" \(did you mean "halfSpreadUnits"\?\)/],
+    ["broker.fees", { strategy: { kind: "market" }, broker: { fees: { serie: {} } } }, /field broker\.fees: unknown key "serie" \(did you mean "series"\?\)/],
+    ["broker.fees.default", { strategy: { kind: "market" }, broker: { fees: { default: { makerFee: true } } } }, /field broker\.fees\.default: unknown key "makerFee" \(did you mean "makerFees"\?\)/],
+    ["broker.fees.series", { strategy: { kind: "market" }, broker: { fees: { series: { KXA: { multipler: 2 } } } } }, /field broker\.fees\.series\.KXA: unknown key "multipler" \(did you mean "multiplier"\?\)/],
     ["metrics", { strategy: { kind: "market" }, metrics: { calibrationBin: 5 } }, /field metrics: unknown key "calibrationBin" \(did you mean "calibrationBins"\?\)/],
     ["modelLatency", { strategy: { kind: "market" }, modelLatency: { kind: "fixed", ms: 5, jitter: 1 } }, /field modelLatency: unknown key "jitter"/],
     [

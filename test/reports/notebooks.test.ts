@@ -25,6 +25,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tapedeck-notebooks-"));
   dbPath = join(dir, "r.duckdb");
   await buildResultsDb(dbPath, { runs: 5, markets: 30, forecastsPerMarket: 30, seed: 2 });
+  // A position still open when run-002's data ended: its marked P&L counts as the run's pnl_usd counts it.
+  const db = await openDb(dbPath);
+  await db.connection.run(`INSERT INTO open_positions (run_id, ts, ticker, yes_contracts, no_contracts, cost_units, mark_units, pnl_units, ev)
+    VALUES ('run-002', 1, 'OPEN-1', 10, 0, 50000, 20000, -30000, 1)`);
+  db.close();
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -59,5 +64,8 @@ describe("notebooks", () => {
     const row = out.rows.find((r) => r["run_id"] === "run-002")!;
     const [calc] = await sql(`SELECT (SELECT sum(cost_nusd) FROM llm_calls WHERE run_id = 'run-002') / 1e9 / (SELECT count(*) FROM decisions WHERE run_id = 'run-002' AND action <> 'hold') AS c`);
     expect(row["cost_per_signal_usd"] as number).toBeCloseTo(calc!["c"] as number, 12);
+    const [pnl] = await sql(`SELECT ((SELECT coalesce(sum(pnl_units), 0) FROM settlements WHERE run_id = 'run-002') - 30000) / 1e4
+      / (SELECT count(*) FROM decisions WHERE run_id = 'run-002' AND action <> 'hold') AS p`);
+    expect(row["pnl_per_signal_usd"] as number).toBeCloseTo(pnl!["p"] as number, 12);
   });
 });

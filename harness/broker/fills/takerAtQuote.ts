@@ -3,8 +3,9 @@
  *
  * Assumptions
  * - The order reaches the venue after the order latency
- *   (harness/latency/orderLatency.ts); it is checked against the first quote
- *   at or after that time, never against one the strategy saw.
+ *   (harness/latency/orderLatency.ts); it is checked, at the first event at
+ *   or after that time, against the market's quote standing then: a newer
+ *   quote when one came in between, else the one the strategy saw.
  * - Buy at the ask, sell at the bid, one taker fill at that price, when the
  *   touch is at or through the limit. No price improvement, no walking past
  *   the touch (a quote shows one level).

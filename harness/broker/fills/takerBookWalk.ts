@@ -3,8 +3,9 @@
  *
  * Assumptions
  * - The order reaches the venue after the order latency
- *   (harness/latency/orderLatency.ts) and trades against the first book
- *   snapshot at or after that time.
+ *   (harness/latency/orderLatency.ts) and trades, at the first event at or
+ *   after that time, against the book standing then (the one the strategy
+ *   saw when no newer snapshot was recorded in between).
  * - It takes the opposing levels best first, one taker fill per level, at
  *   each level's own price, while the level is at or through the limit and
  *   contracts remain. Buying YES hits NO bids (a NO bid at X is a YES ask at

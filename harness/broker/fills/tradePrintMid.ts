@@ -27,10 +27,13 @@ export interface TradePrintFillOptions {
   /** Fraction of each print's count this order may take, in (0, 1]. */
   participation: number;
 }
-export const TradePrintFillOptionsSchema = z.object({
-  halfSpreadUnits: z.number().int().min(0).max(4999).default(100),
-  participation: z.number().gt(0).max(1).default(0.1),
-});
+export const TradePrintFillOptionsSchema = z
+  .object({
+    halfSpreadUnits: z.number().int().min(0).max(4999).default(100),
+    participation: z.number().gt(0).max(1).default(0.1),
+  })
+  // A typo (`halfSpread`) would otherwise leave the default in force, silently (issue 13: strict configs).
+  .strict();
 export const DEFAULT_TRADE_PRINT_FILL_OPTIONS: Readonly<TradePrintFillOptions> = Object.freeze({ halfSpreadUnits: 100, participation: 0.1 });
 
 /** An order still waiting for prints, and how many of its contracts are still open. */
