@@ -116,7 +116,7 @@ export async function buildModelStack(config: RunConfig, options: ModelStackOpti
   const routerConfig =
     configured && options.runUsd !== undefined ? { ...configured, budget: { ...(configured.budget ?? {}), runUsd: options.runUsd } } : configured;
   if (!routerConfig) return NO_MODELS;
-  const callLog = new DuckDbCallLog(options.db.connection, options.runId, undefined, undefined, transcriptPolicy(config));
+  const callLog = DuckDbCallLog.ownConnection(options.db, options.runId, transcriptPolicy(config));
   // Each request reads its decision's simulated time (harness/clock/decisionTime.ts), whatever else is in flight.
   const clock = new DecisionClock(options.clock);
   const journal = options.resume ? await CallJournal.load(options.db.connection, options.runId) : undefined;
@@ -334,7 +334,7 @@ export async function buildSharedModels(
   const transcripts = transcriptPolicy(config);
   return {
     forRun({ runId, clock: runClock, db }) {
-      const log = new DuckDbCallLog(db.connection, runId, undefined, undefined, transcripts);
+      const log = DuckDbCallLog.ownConnection(db, runId, transcripts);
       callLog.attach(runId, log);
       const scope: RunScope = { runId, clock: runClock };
       const router: ForecastRouter = {

@@ -81,7 +81,12 @@ export class DuckDbCallLog implements CallLog {
   #migrated = false;
 
   constructor(
-    private readonly connection: DuckDBConnection,
+    /**
+     * The connection rows are appended on, or a way to open one the log owns (ownConnection): the log flushes on a
+     * timer, and a synchronous appender flush on a connection that another part of the run is awaiting a query on
+     * fails in DuckDB ("unsuccessful or closed pending query result"), so a run's log gets a connection of its own.
+     */
+    private readonly connection: DuckDBConnection | (() => Promise<DuckDBConnection>),
     private readonly runId: string | null = null,
     private readonly batchSize = 2048,
     private readonly flushMs = CALL_LOG_FLUSH_MS,
@@ -89,6 +94,20 @@ export class DuckDbCallLog implements CallLog {
     private readonly transcripts: TranscriptPolicy = DEFAULT_TRANSCRIPTS,
   ) {}
   #transcriptAppender: DuckDBAppender | undefined;
+  #connection: DuckDBConnection | undefined;
+  #connect: (() => Promise<DuckDBConnection>) | undefined;
+
+  /** A log on its own connection to `db`, opened at the first write and closed by close(). */
+  static ownConnection(db: { instance: { connect(): Promise<DuckDBConnection> } }, runId: string | null, transcripts: TranscriptPolicy = DEFAULT_TRANSCRIPTS): DuckDbCallLog {
+    return new DuckDbCallLog(() => db.instance.connect(), runId, undefined, undefined, transcripts);
+  }
+
+  async #conn(): Promise<DuckDBConnection> {
+    if (this.#connection) return this.#connection;
+    if (typeof this.connection !== "function") return (this.#connection = this.connection);
+    const connect = (this.#connect = this.connection);
+    return (this.#connection = await connect());
+  }
 
   record(call: CallRecord): void {
     this.#buffer.push(call);
@@ -122,6 +141,9 @@ export class DuckDbCallLog implements CallLog {
     this.#appender = undefined;
     this.#transcriptAppender?.closeSync();
     this.#transcriptAppender = undefined;
+    // A connection the log opened itself is the log's to close.
+    if (this.#connect) this.#connection?.closeSync();
+    if (this.#connect) this.#connection = undefined;
   }
 
   async #write(): Promise<void> {
@@ -130,10 +152,10 @@ export class DuckDbCallLog implements CallLog {
     if (this.#failure !== undefined) throw this.#failure;
     if (!this.#migrated) {
       // A results file made before answer_text existed: add the column (CREATE TABLE IF NOT EXISTS does not).
-      const reader = await this.connection.runAndReadAll(
+      const reader = await (await this.#conn()).runAndReadAll(
         "SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_name = 'llm_calls' AND column_name = 'answer_text'",
       );
-      if ((reader.getRowObjectsJS()[0] as { n: number } | undefined)?.n !== 1) await this.connection.run("ALTER TABLE llm_calls ADD COLUMN answer_text VARCHAR");
+      if ((reader.getRowObjectsJS()[0] as { n: number } | undefined)?.n !== 1) await (await this.#conn()).run("ALTER TABLE llm_calls ADD COLUMN answer_text VARCHAR");
       this.#migrated = true;
     }
     // A flush DuckDB refuses leaves nothing written (one flush, one commit) and its appender unusable: retry once on a fresh
@@ -161,7 +183,7 @@ export class DuckDbCallLog implements CallLog {
   }
 
   async #appendCalls(rows: readonly CallRecord[]): Promise<void> {
-    const a = (this.#appender ??= await this.connection.createAppender("llm_calls"));
+    const a = (this.#appender ??= await (await this.#conn()).createAppender("llm_calls"));
     const text = (v: string | null | undefined) => (v === undefined || v === null ? a.appendNull() : a.appendVarchar(v));
     // The router checks every figure (usageCheck.ts); this is the last guard, so one odd value can never stop the log:
     // a count that is not a safe integer is rounded when finite, else stored as 0 (NOT NULL columns) or NULL.
@@ -206,7 +228,7 @@ export class DuckDbCallLog implements CallLog {
   async #writeTranscripts(rows: readonly CallRecord[]): Promise<void> {
     const kept = rows.filter((r) => r.messages !== undefined || r.answerText !== undefined || r.servedText !== undefined);
     if (kept.length === 0) return;
-    const t = (this.#transcriptAppender ??= await this.connection.createAppender("llm_transcripts"));
+    const t = (this.#transcriptAppender ??= await (await this.#conn()).createAppender("llm_transcripts"));
     const cap = this.transcripts.maxBytes;
     for (const r of kept) {
       const prompt = r.messages ? encodeText(renderMessages(r.messages), cap) : null;
