@@ -155,7 +155,7 @@ interface RmArgs {
 
 const rmCommand: CommandModule<object, RmArgs> = {
   command: "rm <run>",
-  describe: "Delete a run and its rows in every table (asks first; --yes to skip the question)",
+  describe: "Delete a run and its rows in every table but the live audit trail (promotions, reconciliations); asks first, --yes skips the question",
   builder: (y) =>
     y
       .positional("run", { type: "string", demandOption: true, describe: "Run id or unique prefix" })

@@ -163,10 +163,22 @@ export async function runTables(c: DuckDBConnection): Promise<string[]> {
   return [...names, "runs"];
 }
 
-/** Rows per table that belong to the run (tables with none left out). */
+/**
+ * The audit trail of what went live (harness/live): which config was promoted or refused, and every
+ * discrepancy reconciliation found. `runs rm` keeps these rows: deleting a run must not erase the
+ * record that real orders were placed under it.
+ */
+export const AUDIT_TABLES: ReadonlySet<string> = new Set(["promotions", "reconciliations"]);
+
+/** The tables `runs rm` deletes a run's rows from: every run table but the audit trail. */
+async function removableTables(c: DuckDBConnection): Promise<string[]> {
+  return (await runTables(c)).filter((t) => !AUDIT_TABLES.has(t));
+}
+
+/** Rows per table that `runs rm` would delete for the run (tables with none left out). */
 export async function countRunRows(c: DuckDBConnection, runId: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of await runTables(c)) {
+  for (const table of await removableTables(c)) {
     const r = await c.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM "${table}" WHERE run_id = $1`, [runId]);
     const n = Number(r.getRows()[0]?.[0] ?? 0);
     if (n > 0) out[table] = n;
@@ -174,12 +186,12 @@ export async function countRunRows(c: DuckDBConnection, runId: string): Promise<
   return out;
 }
 
-/** Delete the run and its rows in every table, in one transaction; returns what was deleted per table. */
+/** Delete the run and its rows in every table but the audit trail (AUDIT_TABLES), in one transaction; returns what was deleted per table. */
 export async function removeRun(c: DuckDBConnection, runId: string): Promise<Record<string, number>> {
   const counts = await countRunRows(c, runId);
   await c.run("BEGIN TRANSACTION");
   try {
-    for (const table of await runTables(c)) await c.run(`DELETE FROM "${table}" WHERE run_id = $1`, [runId]);
+    for (const table of await removableTables(c)) await c.run(`DELETE FROM "${table}" WHERE run_id = $1`, [runId]);
     await c.run("COMMIT");
   } catch (error) {
     await c.run("ROLLBACK").catch(() => undefined); // the delete's own error is the one to report

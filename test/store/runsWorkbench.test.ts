@@ -110,14 +110,19 @@ describe("runs list, tag, rm", () => {
       for (const t of await runTables(db.connection)) n += Number((await db.connection.runAndReadAll(`SELECT count(*) FROM "${t}"`)).getRows()[0]![0]);
       return n;
     };
+    // The audit trail of what went live stays: a promotion of this run survives its removal.
+    await db.connection.run(`INSERT INTO promotions (promotion_id, ts, config_hash, run_id, gates_json, decision) VALUES ('p-audit', 1, 'h', $1, '{}', 'promoted')`, [victim]);
     const before = await countRunRows(db.connection, victim);
     expect(before["forecasts"]).toBeGreaterThan(0);
+    expect(before["promotions"]).toBeUndefined();
     expect(before["runs"]).toBe(1);
     const all = await totalBefore();
     const deleted = await removeRun(db.connection, victim);
     expect(deleted).toEqual(before);
     expect(await countRunRows(db.connection, victim)).toEqual({});
     expect(await totalBefore()).toBe(all - Object.values(before).reduce((a, b) => a + b, 0));
+    const kept = await db.connection.runAndReadAll(`SELECT promotion_id FROM promotions WHERE run_id = $1`, [victim]);
+    expect(kept.getRows()).toEqual([["p-audit"]]);
     runIds = runIds.slice(0, -1);
   });
 });
