@@ -13,6 +13,7 @@ import { CliError } from "./cliError.ts";
 import { dbOption } from "./dbOption.ts";
 import { openResults, runIdArg } from "./runs.ts";
 import { formatTable } from "./table.ts";
+import { terminalSafe } from "./terminalText.ts";
 
 interface ShowArgs {
   run: string;
@@ -142,5 +143,6 @@ export function formatTimeline(runId: string, t: MarketTimeline, prompts: boolea
   }
   items.sort((a, b) => a.ts - b.ts || a.order - b.order);
   out.push(...items.map((i) => i.text));
-  return `${out.join("\n")}\n`;
+  // Prompts, answers and rationales are text from outside: printed, never interpreted by the terminal.
+  return `${terminalSafe(out.join("\n"))}\n`;
 }
