@@ -228,6 +228,7 @@ export class LiveRun {
       clock,
       source,
       execution,
+      markets: async () => this.#source.markets(),
       checkpointEvery: 10_000,
       // A halted live session takes no further decision.
       shouldStop: () => this.#halt,

@@ -49,8 +49,12 @@ export interface NodeRun {
    * resumeFrom is the checkpoint a resumed run continues from (0 for a new run).
    */
   execution: (ctx: { runId: string; store: DuckDbStore; resumeFrom: number }) => Promise<Execution & { readonly fillModel: string }> | (Execution & { readonly fillModel: string });
-  /** Called once the run row exists, before the pipeline starts (the replay node records which event each market belongs to). */
-  onRunRow?: (runId: string) => Promise<void>;
+  /**
+   * The markets the run saw and the Kalshi event each belongs to, asked once the stream ended (a live feed
+   * discovers markets as it goes): written to market_events before the metrics, whose intervals resample
+   * whole events (the markets of one event are mutually exclusive).
+   */
+  markets?: () => Promise<ReadonlyArray<{ ticker: string; eventTicker: string }>>;
   /** Re-decide: answer every decision from these stored forecasts (no model is called). */
   redecide?: StoredForecasts | null;
   /** Resume: answer decisions already stored from these, the rest from the model stack. */
@@ -160,7 +164,6 @@ export async function runNode(req: NodeRun): Promise<NodeOutcome> {
     execution = await req.execution({ runId, store, resumeFrom: req.resume ? resumeFrom : 0 });
     // The report names the fill model and the marking each run used.
     await req.db.connection.run(`UPDATE runs SET fill_model = $1, marking = $2 WHERE run_id = $3`, [execution.fillModel, describeMarking(config.broker.markEveryMs), runId]);
-    await req.onRunRow?.(runId);
   } catch (error) {
     await store.fail(error instanceof Error ? error.message : String(error)).catch(() => undefined);
     await models.close();
@@ -214,6 +217,7 @@ export async function runNode(req: NodeRun): Promise<NodeOutcome> {
     await models.flush(); // before the forecasts that name its rows (DuckDbStore.checkpoint)
     await store.flush();
     await req.db.connection.run(`UPDATE runs SET sim_start = $1 WHERE run_id = $2`, [result.simStart, runId]);
+    if (req.markets) await recordMarketEvents(req.db, runId, await req.markets());
     const { metrics, bins } = await computeRunMetrics(req.db.connection, runId, {
       filterDropped: result.filterDropped,
       trainingCutoffs: trainingCutoffs.cutoffs,
@@ -249,4 +253,17 @@ export async function runNode(req: NodeRun): Promise<NodeOutcome> {
       await source.close();
     }
   }
+}
+
+/** Which event each market belongs to (the ticker where the source names none). */
+async function recordMarketEvents(db: Db, runId: string, markets: ReadonlyArray<{ ticker: string; eventTicker: string }>): Promise<void> {
+  await db.connection.run(`DELETE FROM market_events WHERE run_id = $1`, [runId]);
+  const appender = await db.connection.createAppender("market_events");
+  for (const m of markets) {
+    appender.appendVarchar(runId);
+    appender.appendVarchar(m.ticker);
+    appender.appendVarchar(m.eventTicker === "" ? m.ticker : m.eventTicker);
+    appender.endRow();
+  }
+  appender.closeSync();
 }

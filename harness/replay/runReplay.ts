@@ -18,7 +18,6 @@
 import { randomBytes } from "node:crypto";
 import { createReplayExecution } from "../portfolio/createReplayExecution.ts";
 import { FeeChangesError, loadFeeChanges, type FeeChange } from "../broker/feeChanges.ts";
-import type { MarketInfo } from "../events/types.ts";
 import { loadImpliedPositions, provingExecution } from "./resumeProof.ts";
 import { SimulatedClock } from "../clock/simulatedClock.ts";
 import type { Db } from "../db/duckdb.ts";
@@ -114,19 +113,6 @@ async function assertSameDataset(db: Db, runId: string, hash: string, dir: strin
   }
 }
 
-/** Which event each market belongs to (the ticker where the dataset names none): intervals resample whole events. */
-async function recordMarketEvents(db: Db, runId: string, markets: readonly MarketInfo[]): Promise<void> {
-  await db.connection.run(`DELETE FROM market_events WHERE run_id = $1`, [runId]);
-  const appender = await db.connection.createAppender("market_events");
-  for (const m of markets) {
-    appender.appendVarchar(runId);
-    appender.appendVarchar(m.ticker);
-    appender.appendVarchar(m.eventTicker === "" ? m.ticker : m.eventTicker);
-    appender.endRow();
-  }
-  appender.closeSync();
-}
-
 export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
   const { config } = req;
   if (req.models && req.resumeRunId !== undefined) throw new ConfigError(`run ${req.resumeRunId}: a resumed run builds its own model stack; it cannot use a shared one`);
@@ -167,7 +153,7 @@ export async function runReplay(req: ReplayRequest): Promise<ReplayOutcome> {
       // A resumed run checks its rebuilt portfolio against its stored fills when it reaches the checkpoint (resumeProof.ts).
       return resumeFrom > 0 ? provingExecution(execution, execution.engine.portfolio, id, resumeFrom, await loadImpliedPositions(req.db.connection, id, resumeFrom)) : execution;
     },
-    onRunRow: async (id) => recordMarketEvents(req.db, id, await source.markets()),
+    markets: () => source.markets(),
     redecide: stored,
     resumed,
     ...(req.models ? { models: req.models } : {}),

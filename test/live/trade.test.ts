@@ -78,6 +78,11 @@ describe("tapedeck trade", () => {
     ]);
     const [f] = await rows(`SELECT count(*)::DOUBLE AS n FROM forecasts WHERE run_id = $1`, [id]);
     expect(f!["n"]).toBeGreaterThan(0);
+    // Which event each market belongs to, as the feed listed it: intervals resample whole events, as in a replay.
+    expect(await rows(`SELECT ticker, event_ticker FROM market_events WHERE run_id = $1 ORDER BY ticker`, [id])).toEqual([
+      { ticker: "KXDEMO-26JAN01-M1", event_ticker: "KXDEMO-26JAN01" },
+      { ticker: "KXDEMO-26JAN01-M2", event_ticker: "KXDEMO-26JAN01" },
+    ]);
     // The same metrics a replay gets.
     const metrics = new Set((await rows(`SELECT DISTINCT metric FROM metrics WHERE run_id = $1`, [id])).map((m) => m["metric"]));
     for (const m of ["forecasts", "scored", "brier", "pnl_usd", "max_drawdown_usd", "ai_spend_usd", "net_pnl_usd"]) expect(metrics).toContain(m);
