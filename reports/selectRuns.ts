@@ -59,7 +59,7 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
   // Last N by start time, then shown oldest first so tables read in run order.
   const rows = await queryRows(
     connection,
-    `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at, fill_model, marking, coalesce(dataset_name, '') AS dataset_name
+    `SELECT * FROM (SELECT run_id, coalesce(label, run_id) AS label, kind, status, parent_run_id, config_json, started_at, fill_model, marking, coalesce(dataset_name, '') AS dataset_name, dataset_hash
        FROM runs ${where} ORDER BY started_at DESC, run_id DESC ${limit}) ORDER BY started_at, run_id`,
   );
   if (!selection.mixDatasets) {
@@ -68,6 +68,21 @@ export async function selectRuns(connection: DuckDBConnection, selection: RunSel
     if (byDataset.size > 1) {
       const list = [...byDataset].map(([name, n]) => `${name || "(unrecorded)"}: ${n} run${n === 1 ? "" : "s"}`).join(", ");
       throw new RunSelectionError(`the selected runs replayed ${byDataset.size} different datasets (${list}); their figures are not comparable. Pick one with --dataset <name>, or pass --mix-datasets`);
+    }
+    // One name, two contents: a dataset re-imported (or changed) between runs is two datasets too.
+    const versions = new Map<string, Map<string, number>>();
+    for (const r of rows) {
+      const hash = r["dataset_hash"];
+      if (typeof hash !== "string" || hash === "") continue; // paper/live runs and older rows record none
+      const name = str(r, "dataset_name");
+      const byHash = versions.get(name) ?? new Map<string, number>();
+      byHash.set(hash, (byHash.get(hash) ?? 0) + 1);
+      versions.set(name, byHash);
+    }
+    for (const [name, byHash] of versions) {
+      if (byHash.size < 2) continue;
+      const list = [...byHash].map(([hash, n]) => `${hash.slice(0, 12)}…: ${n} run${n === 1 ? "" : "s"}`).join(", ");
+      throw new RunSelectionError(`the selected runs replayed dataset ${name || "(unrecorded)"} in ${byHash.size} versions (${list}): it was re-imported or changed between them, so their figures are not comparable. Name the runs of one version (tapedeck runs lists them), or pass --mix-datasets`);
     }
   }
   return rows.map((r) => ({
