@@ -42,6 +42,7 @@ import { DuckDbStore } from "../store/resultsStore.ts";
 import { runReplay } from "../replay/runReplay.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { startChaosServer, type ChaosAction, type ChaosRequest } from "./chaosServer.ts";
+import { seededRandom } from "../random/seededRandom.ts";
 
 const SAMPLE = fileURLToPath(new URL("../../datasets/sample", import.meta.url));
 const CLI = fileURLToPath(new URL("../../bin/tapedeck.js", import.meta.url));
@@ -87,17 +88,6 @@ export interface ChaosBenchResult {
   wallMs: number;
 }
 
-/** mulberry32: a small seeded PRNG, so one seed reproduces a schedule. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hashUnit(text: string, salt: number): number {
   return createHash("sha256").update(`${salt}:${text}`).digest().readUInt32BE(0) / 4294967296;
@@ -159,7 +149,7 @@ const keyEcho = (bearer: string, n: number, retryable = false): ChaosAction =>
 /** Part 1's schedule: each request draws a fault from the seed and its arrival number. */
 function stormSchedule(seed: number, hostile: readonly string[], counters: { bad: number }) {
   return (r: ChaosRequest): { fault: string; action: ChaosAction } => {
-    const rng = prng(seed ^ Math.imul(r.n + 1, 0x9e3779b1));
+    const rng = seededRandom(seed ^ Math.imul(r.n + 1, 0x9e3779b1));
     const u = rng();
     const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)] as T;
     if (u < 0.4) return { fault: "ok", action: { kind: "answer", content: goodForecast(r.prompt) } };
@@ -416,7 +406,7 @@ export async function benchChaos(options: ChaosBenchOptions): Promise<ChaosBench
       const straightRequests = replayServer.requests - before;
       say(`replay: uninterrupted run ${straight.runId}, ${straightRequests} requests, digest ${String(straight.digest).slice(0, 12)}`);
       const env = { ...process.env, [KEY_ENV]: key };
-      const rng = prng(seed ^ 0x5eed);
+      const rng = seededRandom(seed ^ 0x5eed);
       const perChain = Math.max(1, options.killsPerChain ?? 4);
       for (let c = 0; kills < options.kills; c++) {
         const dbPath = join(work, `chain-${c}.duckdb`);

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FIT_OPTIONS, fitWeightsWalkForward, walkForwardSplits, type FitItem } from "../../harness/consensus/fitWeights.ts";
+import { seededRandom } from "../../harness/random/seededRandom.ts";
 
-/** Deterministic pseudo-random numbers (mulberry32) so the synthetic markets are the same every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Markets with a true probability q; "sharp" forecasts q with little noise, "noisy" is nearly a coin. */
 function markets(n: number, seed: number): FitItem[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const items: FitItem[] = [];
   for (let i = 0; i < n; i++) {
     const q = 0.05 + 0.9 * r();

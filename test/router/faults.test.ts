@@ -7,6 +7,7 @@ import { forecastAnswer } from "../../providers/forecastAnswer.ts";
 import { startOpenAiServer, type OpenAiLoopback } from "../loopback/openaiServer.ts";
 import type { Script, ScriptStep } from "../loopback/script.ts";
 import { goodAnswer, makeRouter, openaiEndpoint, question } from "./fixture.ts";
+import { seededRandom } from "../../harness/random/seededRandom.ts";
 
 const FAULTS: ScriptStep[] = [
   { kind: "status", status: 429, retryAfter: "0" },
@@ -23,16 +24,9 @@ const FAULTS: ScriptStep[] = [
 
 /** 30% of requests draw a fault (seeded, so the batch is the same every run). */
 function faulty(seed: number): { script: Script; faults: () => number } {
-  // mulberry32: a small seeded generator, enough to fix the batch.
-  let state = seed >>> 0;
+  const random = seededRandom(seed);
   let faults = 0;
-  const draw = (n: number) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const draw = (n: number) => Math.floor(random() * n);
   return {
     script: () => {
       if (draw(100) >= 30) return { kind: "reply", content: goodAnswer };

@@ -10,6 +10,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import type { FakeExchange } from "./exchange.ts";
+import { seededRandom } from "../../random/seededRandom.ts";
 
 export interface ScriptedSessionOptions {
   series?: string;
@@ -67,23 +68,12 @@ function quote(exchange: FakeExchange, ticker: string, side: "bid" | "ask", pric
   });
 }
 
-/** A small seeded RNG (mulberry32): the same script every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Run the activity on the markets set up by setUpScriptedMarkets. */
 export function runScriptedSession(exchange: FakeExchange, markets: { series: string; tickers: string[] }, options: ScriptedSessionOptions = {}): ScriptedSession {
   const steps = options.steps ?? 20;
   const stepMs = options.stepMs ?? 250;
-  const random = rng(options.seed ?? 7);
+  const random = seededRandom(options.seed ?? 7);
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let resolveDone: () => void = () => undefined;
