@@ -4,13 +4,13 @@
  * into the dataset format, durable as written (harness/live/recorder.ts).
  */
 import type { CommandModule } from "yargs";
-import { feedOptions, openFeed } from "../live/feedConnection.ts";
+import { feedOptions, openFeed, type FeedCliArgs } from "../live/feedConnection.ts";
 import { NewsFeed } from "../live/newsFeed.ts";
 import { Recorder } from "../live/recorder.ts";
 import { RecordSession } from "../live/recordSession.ts";
 import { CliError } from "./cliError.ts";
 
-interface RecordArgs {
+interface RecordArgs extends FeedCliArgs {
   series: string[];
   markets: string[];
   news: string[];
@@ -20,13 +20,6 @@ interface RecordArgs {
   finalize: boolean;
   follow: boolean;
   json: boolean;
-  env: "demo" | "production";
-  restUrl?: string;
-  wsUrl?: string;
-  keyFile?: string;
-  fakeExchange: boolean;
-  fakeSteps: number;
-  fakeStepMs: number;
 }
 
 export const recordCommand: CommandModule<object, RecordArgs> = {
@@ -57,7 +50,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
     }
     if (!args.fakeExchange && args.series.length === 0 && args.markets.length === 0) throw new CliError("record needs --series <S…> and/or --markets <ticker…> (or --fake-exchange)", 2);
     const feed = await openFeed(
-      { env: args.env, restUrl: args.restUrl, wsUrl: args.wsUrl, keyFile: args.keyFile, fakeExchange: args.fakeExchange, fakeSteps: args.fakeSteps, fakeStepMs: args.fakeStepMs },
+      args,
       { series: args.series, tickers: args.markets },
     ).catch((e: unknown) => {
       throw new CliError(e instanceof Error ? e.message : String(e), 2);

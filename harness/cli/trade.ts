@@ -8,7 +8,7 @@
  */
 import type { CommandModule } from "yargs";
 import { authorizeLive, loadPromotionGates } from "../live/promotionGates.ts";
-import { feedOptions, openFeed } from "../live/feedConnection.ts";
+import { feedOptions, openFeed, type FeedCliArgs } from "../live/feedConnection.ts";
 import { LiveRun, type LiveOutcome } from "../live/liveNode.ts";
 import { NewsFeed } from "../live/newsFeed.ts";
 import { Recorder } from "../live/recorder.ts";
@@ -19,7 +19,7 @@ import { dbOption } from "./dbOption.ts";
 import { formatReplaySummary } from "./replay.ts";
 import { formatTable } from "./table.ts";
 
-interface TradeArgs {
+interface TradeArgs extends FeedCliArgs {
   config: string;
   live: boolean;
   iUnderstandThisTradesRealMoney: boolean;
@@ -36,13 +36,6 @@ interface TradeArgs {
   label?: string;
   db: string;
   json: boolean;
-  env: "demo" | "production";
-  restUrl?: string;
-  wsUrl?: string;
-  keyFile?: string;
-  fakeExchange: boolean;
-  fakeSteps: number;
-  fakeStepMs: number;
 }
 
 export const tradeCommand: CommandModule<object, TradeArgs> = {
@@ -83,7 +76,7 @@ export const tradeCommand: CommandModule<object, TradeArgs> = {
     const say = (line: string): void => void process.stderr.write(`${line}\n`);
     try {
       const feed = await openFeed(
-        { env: args.env, restUrl: args.restUrl, wsUrl: args.wsUrl, keyFile: args.keyFile, fakeExchange: args.fakeExchange, fakeSteps: args.fakeSteps, fakeStepMs: args.fakeStepMs },
+        args,
         { series: args.series, tickers: args.markets },
       ).catch((e: unknown) => {
         throw new CliError(e instanceof Error ? e.message : String(e), 2);

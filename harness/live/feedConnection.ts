@@ -25,6 +25,12 @@ export interface FeedArgs {
   fakeStepMs?: number | undefined;
 }
 
+/** What yargs parses from `feedOptions` (record and trade take them alike). */
+export interface FeedCliArgs extends FeedArgs {
+  fakeSteps: number;
+  fakeStepMs: number;
+}
+
 export interface Feed {
   environment: KalshiEnvironmentName | "fake";
   restBase: string;
