@@ -6,10 +6,8 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryRows, type Row } from "./query.ts";
+import { escapeHtml } from "./htmlText.ts";
 
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
-}
 
 export async function loadAbstentions(c: DuckDBConnection, ids: string): Promise<Row[]> {
   return queryRows(

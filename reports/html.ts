@@ -16,14 +16,8 @@ import { vegaBundles } from "./vegaBundles.ts";
 import { abstentionsTable } from "./abstentions.ts";
 import { CHART_BOOT_SCRIPT } from "./chartBoot.ts";
 
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
-}
-
-/** JSON that is safe inside a <script> element (no "</script>", no HTML comment openers). */
-export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replaceAll("<", "\\u003c").replaceAll(">", "\\u003e").replaceAll("&", "\\u0026");
-}
+import { escapeHtml, scriptJson } from "./htmlText.ts";
+export { escapeHtml, scriptJson };
 
 function inlineScript(source: string): string {
   return `<script>${source.replaceAll("</script", "<\\/script")}</script>`;
