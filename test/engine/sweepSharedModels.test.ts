@@ -17,6 +17,7 @@ import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { parseRunConfig } from "../../strategies/runConfig.ts";
 import { startServer, type LoopbackServer } from "../loopback/httpServer.ts";
 import { delay } from "../loopback/script.ts";
+import { chatCompletionJson } from "../loopback/openaiServer.ts";
 import { loopbackRouter, scriptedAnswer } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 
@@ -40,16 +41,8 @@ async function countingForecaster(): Promise<LoopbackServer & { baseURL: string;
       await delay(3); // long enough for a second request to arrive if the endpoint's limit did not hold
       const step = answer(request);
       if (step.kind !== "reply") throw new Error("unexpected step");
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          id: "chatcmpl-loop",
-          object: "chat.completion",
-          created: 1_700_000_000,
-          model: String(request.body["model"]),
-          choices: [{ index: 0, message: { role: "assistant", content: step.content }, finish_reason: "stop" }],
-          usage: { prompt_tokens: step.promptTokens ?? 10, completion_tokens: step.completionTokens ?? 5, total_tokens: (step.promptTokens ?? 10) + (step.completionTokens ?? 5) },
-        }),
-      );
+      const usage = { prompt_tokens: step.promptTokens ?? 10, completion_tokens: step.completionTokens ?? 5, total_tokens: (step.promptTokens ?? 10) + (step.completionTokens ?? 5) };
+      res.writeHead(200, { "content-type": "application/json" }).end(chatCompletionJson(String(request.body["model"]), step.content, usage));
     } finally {
       inFlight -= 1;
     }

@@ -36,6 +36,11 @@ export async function startOpenAiServer(script: Script): Promise<OpenAiLoopback>
   return loopback as OpenAiLoopback;
 }
 
+/** The body of a non-streaming chat completion, as OpenAI shapes it (for loopback servers with their own request handling). */
+export function chatCompletionJson(model: string, content: string, usage: Record<string, unknown>, finishReason = "stop", created = 1_700_000_000): string {
+  return JSON.stringify({ id: "chatcmpl-loop", object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: finishReason }], usage });
+}
+
 /** Chat completion requests the server received (pre-flight GET /v1/models left out). */
 export function chatRequests(server: Pick<OpenAiLoopback, "requests">): number {
   return server.requests.filter((r) => r.path === "/v1/chat/completions").length;
@@ -84,16 +89,7 @@ async function play(step: ScriptStep, body: Record<string, unknown>, res: Server
         res.end("data: [DONE]\n\n");
         return;
       }
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          id: "chatcmpl-loop",
-          object: "chat.completion",
-          created,
-          model,
-          choices: [{ index: 0, message: { role: "assistant", content: step.content }, finish_reason: step.finishReason ?? "stop" }],
-          usage,
-        }),
-      );
+      res.writeHead(200, { "content-type": "application/json" }).end(chatCompletionJson(model, step.content, usage, step.finishReason ?? "stop", created));
       return;
     }
   }

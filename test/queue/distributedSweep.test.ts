@@ -21,6 +21,7 @@ import { parseVary, planSweep } from "../../harness/replay/sweepPlan.ts";
 import { DuckDbStore } from "../../harness/store/resultsStore.ts";
 import { startServer, type LoopbackServer } from "../loopback/httpServer.ts";
 import { delay } from "../loopback/script.ts";
+import { chatCompletionJson } from "../loopback/openaiServer.ts";
 import { loopbackRouter, scriptedAnswer } from "../fixtures/scriptedForecaster.ts";
 import { tempDir } from "../fixtures/tinyDataset.ts";
 import { redisForTests, type RedisHandle } from "../cache/helpers.ts";
@@ -63,16 +64,7 @@ async function promptLoggingModel(): Promise<LoopbackServer & { prompts: Prompt[
       prompt.answered = true;
       prompt.answeredAt = Date.now();
     });
-    res.writeHead(200, { "content-type": "application/json" }).end(
-      JSON.stringify({
-        id: "chatcmpl-loop",
-        object: "chat.completion",
-        created: 1_700_000_000,
-        model: String(request.body["model"]),
-        choices: [{ index: 0, message: { role: "assistant", content: step.content }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 400, completion_tokens: 30, total_tokens: 430 },
-      }),
-    );
+    res.writeHead(200, { "content-type": "application/json" }).end(chatCompletionJson(String(request.body["model"]), step.content, { prompt_tokens: 400, completion_tokens: 30, total_tokens: 430 }));
   });
   return Object.assign(server, { prompts });
 }
