@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { z } from "zod";
 import { readTranscripts, type Transcript } from "./callTranscripts.ts";
+import type { ForecastRow } from "./resultsStore.ts";
 import { num, numOrNull, readRows, strOrNull } from "./rows.ts";
 
 export interface AbstentionCount {
@@ -135,17 +136,9 @@ const forecastRow = z.object({
   call_latency_ms: numOrNull,
 });
 
-export interface TimelineForecast {
+/** A stored forecast row (the market is the timeline's) with its sequence number and the model call behind it. */
+export interface TimelineForecast extends Omit<ForecastRow, "ticker" | "llmCallId"> {
   seq: number;
-  ts: number;
-  model: string;
-  agent: string | null;
-  probability: number | null;
-  confidence: number | null;
-  marketPrice: number | null;
-  abstained: boolean;
-  abstainReason: string | null;
-  rationale: string | null;
   call: {
     callId: string;
     status: string | null;
