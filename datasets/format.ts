@@ -24,6 +24,8 @@ export const RETIRED_FORMATS: Readonly<Record<string, string>> = {
     "format 1 has no markets.scheduled_close_time (its close_time, the actual close, leaked into what strategies see) and no trades.seq; re-import it with `tapedeck import`",
 };
 export const MANIFEST_FILE = "dataset.json";
+/** Optional beside the tables: Kalshi's fee changes (harness/broker/feeChanges.ts); part of the dataset hash. */
+export const FEE_CHANGES_FILE = "fee_changes.json";
 
 export const TABLE_NAMES = ["markets", "quotes", "trades", "orderbook", "news"] as const;
 export type TableName = (typeof TABLE_NAMES)[number];

@@ -3,9 +3,10 @@
  * replay engine uses. Everything read from disk goes through zod.
  */
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_FILE, Manifest, RETIRED_FORMATS, TABLE_NAMES, type TableName } from "./format.ts";
+import { FEE_CHANGES_FILE, MANIFEST_FILE, Manifest, RETIRED_FORMATS, TABLE_NAMES, type TableName } from "./format.ts";
 
 export class ManifestError extends Error {
   constructor(message: string) {
@@ -54,14 +55,19 @@ export function presentTables(manifest: Manifest): TableName[] {
 
 /**
  * One hash naming a dataset's content (for the runs table): sha256 over
- * `table:sha256` lines in the fixed table order. Names, dates and notes do not
- * change it; any byte of any table does.
+ * `table:sha256` lines in the fixed table order, then, when the folder has
+ * one, the bytes of fee_changes.json (a changed fee schedule changes what a
+ * replay charges). Names, dates and notes do not change it; any byte of any
+ * table does. Without fee changes it is the tables' hash alone.
  */
-export function datasetHash(manifest: Manifest): string {
+export function datasetHash(dir: string, manifest: Manifest): string {
   const hash = createHash("sha256");
   for (const table of presentTables(manifest)) {
     const entry = manifest.tables[table];
     if (entry) hash.update(`${table}:${entry.sha256}\n`);
   }
-  return hash.digest("hex");
+  const tables = hash.digest("hex");
+  const feeChanges = join(dir, FEE_CHANGES_FILE);
+  if (!existsSync(feeChanges)) return tables;
+  return createHash("sha256").update(`${tables}\n${FEE_CHANGES_FILE}:`).update(readFileSync(feeChanges)).digest("hex");
 }

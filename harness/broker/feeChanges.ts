@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { FeeType, scheduleFor, type FeeSchedule, type FeeScheduleOverrides } from "./fees.ts";
 
-export const FEE_CHANGES_FILE = "fee_changes.json";
+export { FEE_CHANGES_FILE } from "../../datasets/format.ts";
+import { FEE_CHANGES_FILE } from "../../datasets/format.ts";
 
 const FeeChangeEntry = z
   .object({

@@ -32,7 +32,7 @@ export const datasetCommand: CommandModule<object, object> = {
           if (a.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           else {
             for (const p of report.problems) process.stdout.write(`${formatValidationProblem(p)}\n`);
-            if (report.ok && report.manifest) process.stdout.write(`${a.dir}: valid (dataset hash ${datasetHash(report.manifest)})\n`);
+            if (report.ok && report.manifest) process.stdout.write(`${a.dir}: valid (dataset hash ${datasetHash(a.dir, report.manifest)})\n`);
           }
           if (!report.ok) throw new CliError(`${a.dir}: ${report.totalProblems} problem${report.totalProblems === 1 ? "" : "s"}`, 1);
         },
@@ -44,7 +44,7 @@ export const datasetCommand: CommandModule<object, object> = {
         async (a) => {
           try {
             const info = await datasetInfo(a.dir);
-            const hash = datasetHash(await readManifest(a.dir));
+            const hash = datasetHash(a.dir, await readManifest(a.dir));
             process.stdout.write(a.json ? `${JSON.stringify({ ...info, hash }, null, 2)}\n` : `${formatInfo(info)}dataset hash ${hash}\n`);
           } catch (error) {
             throw new CliError(error instanceof Error ? error.message : String(error), 1);

@@ -9,10 +9,7 @@
  * one), the actual close rides only on the `close` event and the result only
  * on the `settle` event.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FEE_CHANGES_FILE } from "../broker/feeChanges.ts";
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from "@duckdb/node-api";
 import { openDb, sqlString, type Db } from "../db/duckdb.ts";
 import type { Manifest, Result, TableName } from "../../datasets/format.ts";
@@ -76,7 +73,7 @@ export class ReplaySource implements EventSource {
       : Object.entries(m.tables).reduce((n, [name, t]) => n + (name === "markets" || !t ? 0 : t.rows), 0) + m.tables.markets.rows * 3;
     return {
       name: m.name,
-      hash: withFeeChanges(datasetHash(m), this.dir),
+      hash: datasetHash(this.dir, m),
       start: this.options.start ?? m.span.start,
       end: this.options.end ?? m.span.end,
       events,
@@ -430,15 +427,4 @@ class ChunkCursor implements Cursor {
     }
     this.#rows += items.length;
   }
-}
-
-/**
- * The dataset hash, covering the optional fee_changes.json as well (harness/broker/feeChanges.ts): a
- * changed fee schedule changes what the replay charges, so a resume or a comparison must see it. Without
- * the file the hash is the manifest's own.
- */
-function withFeeChanges(hash: string, dir: string): string {
-  const path = join(dir, FEE_CHANGES_FILE);
-  if (!existsSync(path)) return hash;
-  return createHash("sha256").update(`${hash}\n${FEE_CHANGES_FILE}:`).update(readFileSync(path)).digest("hex");
 }

@@ -55,7 +55,7 @@ describe("import kalshi: CSV recording (markets CSV + trades/<TICKER>.csv)", () 
     const first = await importKalshi(join(FIXTURES, "kalshi-csv"), out);
     const second = await importKalshi(join(FIXTURES, "kalshi-csv"), out);
     expect(second.tables).toEqual(first.tables);
-    expect(datasetHash(second)).toBe(datasetHash(first));
+    expect(datasetHash(out, second)).toBe(datasetHash(out, first));
     expect(await listing(tmp.dir)).toEqual(["k"]);
   });
 
